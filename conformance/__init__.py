@@ -1,0 +1,1 @@
+"""The conformance suite: tables of rows, the scenario interpreter, verdicts and reports."""

@@ -1,0 +1,71 @@
+"""The virtual clock: the single source of time for the reference host.
+
+Milliseconds as ``float``, time origin 0, and it only moves forward. The event loop moves it
+in two ways: a running callback *uses* time (``EventLoop.busy``), and when nothing is
+runnable the loop jumps it to the next scheduled event (trio's ``MockClock`` autojump is the
+model). Nothing here reads the host's clock.
+
+One clock serves every window of a loop, so the spec's several clocks coincide
+(spec-digest N-01): the *unsafe shared current time*, each window's *current high
+resolution time* (relative to a time origin of 0) and the "current time" of the idle
+algorithms (N-02) are all ``VirtualClock.now``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+Listener = Callable[[float], None]
+
+
+class ClockError(ValueError):
+    """A request to move the virtual clock backwards, or to a time that is not a number."""
+
+
+class VirtualClock:
+    """A monotonic virtual clock in milliseconds, starting at 0.
+
+    Listeners registered with :meth:`add_listener` are told the new time after every move;
+    the freezegun follower (:mod:`idlespec.reference.freeze`) is one.
+    """
+
+    __slots__ = ("_listeners", "_now")
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        self._listeners: list[Listener] = []
+
+    @property
+    def now(self) -> float:
+        """The current virtual time in ms since the time origin."""
+        return self._now
+
+    def advance_to(self, when: float) -> None:
+        """Move the clock to ``when``.
+
+        Raises:
+            ClockError: if ``when`` is earlier than now, or NaN.
+        """
+        if math.isnan(when) or when < self._now:
+            raise ClockError(f"the virtual clock only moves forward: {self._now} -> {when}")
+        if when == self._now:
+            return
+        self._now = when
+        for listener in self._listeners:
+            listener(when)
+
+    def advance(self, ms: float) -> None:
+        """Move the clock forward by ``ms`` milliseconds (``ms >= 0``)."""
+        if math.isnan(ms) or ms < 0:
+            raise ClockError(f"cannot advance the virtual clock by {ms} ms")
+        self.advance_to(self._now + ms)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(now)`` after every move of the clock."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``; a listener never added is ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)

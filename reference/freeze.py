@@ -1,0 +1,76 @@
+"""Make Python's global clocks follow a :class:`VirtualClock` while a run is active.
+
+Code under test may read ``time.monotonic``, ``time.perf_counter``, ``time.time`` or
+``datetime.now`` instead of the host it is given. While a :class:`GlobalClockFollower` is
+active, freezegun answers those calls, and the follower moves freezegun's frozen time on
+every advance of the virtual clock it follows: virtual time ``t`` ms reads as
+``EPOCH + t`` ms on every global clock.
+
+freezegun is started once per run (a start walks every loaded module, a few ms) and then
+only moved (under a microsecond); a suite that runs many loops starts one follower and
+points it at each loop's clock in turn with :meth:`GlobalClockFollower.follow`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from types import TracebackType
+from typing import Any
+
+import freezegun
+
+from .clock import VirtualClock
+
+#: What virtual time 0 reads as on the global clocks (UTC).
+EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+
+_active: list[GlobalClockFollower] = []
+
+
+def active_follower() -> GlobalClockFollower | None:
+    """The innermost follower that is active now, if any."""
+    return _active[-1] if _active else None
+
+
+class GlobalClockFollower:
+    """freezegun, started once, following whichever virtual clock it is pointed at."""
+
+    def __init__(self) -> None:
+        self._freezer: Any = None
+        self._frozen: Any = None
+        self._clock: VirtualClock | None = None
+
+    def __enter__(self) -> GlobalClockFollower:
+        self._freezer = freezegun.freeze_time(EPOCH)
+        self._frozen = self._freezer.start()
+        _active.append(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.follow(None)
+        _active.remove(self)
+        self._freezer.stop()
+
+    def follow(self, clock: VirtualClock | None) -> None:
+        """Follow ``clock`` from now on (``None``: stop following any clock)."""
+        if self._clock is not None:
+            self._clock.remove_listener(self._move)
+        self._clock = clock
+        if clock is not None:
+            clock.add_listener(self._move)
+            self._move(clock.now)
+
+    @property
+    def clock(self) -> VirtualClock | None:
+        """The clock followed now."""
+        return self._clock
+
+    def _move(self, now: float) -> None:
+        # An absolute move (not a tick by the difference) so that rounding to freezegun's
+        # microseconds never accumulates.
+        self._frozen.move_to(EPOCH + _dt.timedelta(milliseconds=now))

@@ -1,0 +1,113 @@
+"""HTML timers, as far as idle deadlines depend on them.
+
+https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html: ``#timers``
+(``setTimeout``/``clearTimeout``), ``#timer-initialisation-steps`` and
+``#run-steps-after-a-timeout`` with the *map of active timers* that HTML's computeDeadline
+reads (``#event-loop-processing-model`` step 5.2.3.2). ``setInterval`` and string handlers
+are not modelled: nothing in rIC depends on them.
+
+A trap kept on purpose, because it is what the standard says: ``clearTimeout`` removes the id
+from the *map of setTimeout and setInterval IDs* only. The wait in "run steps after a
+timeout" goes on, and its entry in the map of active timers (so its cap on idle deadlines)
+stays until the timer's time has elapsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .tasks import TIMER_TASK_SOURCE
+from .webidl import check_callback, to_long
+
+if TYPE_CHECKING:
+    from .window import Window
+
+_SET_TIMEOUT_ORDERING = "setTimeout/setInterval"
+_NESTING_CLAMP_LEVEL = 5
+_NESTING_CLAMP_MS = 4
+
+
+def set_timeout(window: Window, handler: object, timeout: object = 0) -> int:
+    """HTML ``#dom-settimeout``: the timer initialisation steps with repeat false."""
+    check_callback(handler)
+    return timer_initialisation_steps(window, handler, to_long(timeout))  # type: ignore[arg-type]
+
+
+def clear_timeout(window: Window, handle: object) -> None:
+    """HTML ``#dom-cleartimeout``: remove this's map of setTimeout and setInterval IDs[id]."""
+    window.map_of_settimeout_and_setinterval_ids.pop(to_long(handle), None)
+
+
+def timer_initialisation_steps(window: Window, handler: Callable[[], object], timeout: int) -> int:
+    """HTML ``#timer-initialisation-steps`` (repeat false, no previousId)."""
+    loop = window.loop
+    ids = window.map_of_settimeout_and_setinterval_ids
+    # HTML #timer-initialisation-steps step 1: thisArg (the handler is called with none).
+    # step 2: id is an integer > 0 not already in the map of setTimeout and setInterval IDs.
+    window.timer_identifier += 1
+    timer_id = window.timer_identifier
+    # step 3: nesting level is the currently running task's timer nesting level if that task
+    # was created by this algorithm, else 0 (non-timer tasks carry level 0).
+    current = loop.current_task
+    nesting_level = current.timer_nesting_level if current is not None else 0
+    # step 4
+    timeout = max(timeout, 0)
+    # step 5: the nesting clamp.
+    if nesting_level > _NESTING_CLAMP_LEVEL and timeout < _NESTING_CLAMP_MS:
+        timeout = _NESTING_CLAMP_MS
+    # steps 6-7: realm and initiating script (nothing to model).
+    # step 8: uniqueHandle is null until step 12.
+    unique_handle: list[int] = []
+
+    # step 9: task runs these steps.
+    def task_steps() -> None:
+        # 9.1-9.2 abort if id is gone from the map or now names another timer (cleared).
+        if ids.get(timer_id) != unique_handle[0]:
+            return
+        # 9.3 (timing info) n/a. 9.4 invoke the handler; report an exception it throws.
+        loop.invoke_callback(window, handler)
+        # 9.5-9.6 abort if the id was cleared or reused meanwhile. 9.7 (repeat) n/a.
+        # 9.8 otherwise remove map of setTimeout and setInterval IDs[id].
+        if ids.get(timer_id) == unique_handle[0]:
+            del ids[timer_id]
+
+    # step 10: task's timer nesting level is nesting level + 1.
+    # step 11: completionStep queues a global task on the timer task source to run task.
+    def completion_step() -> None:
+        loop.queue_task_for(window, TIMER_TASK_SOURCE, task_steps, nesting_level + 1)
+
+    # step 12: uniqueHandle is the result of running steps after a timeout.
+    unique_handle.append(
+        run_steps_after_a_timeout(window, _SET_TIMEOUT_ORDERING, timeout, completion_step)
+    )
+    # step 13: map of setTimeout and setInterval IDs[id] is uniqueHandle.
+    ids[timer_id] = unique_handle[0]
+    # step 14
+    return timer_id
+
+
+def run_steps_after_a_timeout(
+    window: Window,
+    ordering_identifier: str,
+    milliseconds: float,
+    completion_steps: Callable[[], None],
+) -> int:
+    """HTML ``#run-steps-after-a-timeout`` for a Window global; returns the timer's key."""
+    loop = window.loop
+    # HTML #run-steps-after-a-timeout step 1: timerKey is a new unique internal value.
+    timer_key = loop.new_timer_key()
+    # step 2: startTime is the current high resolution time.
+    start_time = loop.current_high_resolution_time()
+    # step 3: set global's map of active timers[timerKey] to startTime + milliseconds.
+    window.map_of_active_timers[timer_key] = start_time + milliseconds
+    loop.note_active_timer(window, timer_key, start_time + milliseconds)
+    # step 4, in parallel: 4.1 wait until the document has been fully active for a further
+    # milliseconds (the wait pauses while it is not); 4.2 wait for earlier-started timers
+    # with the same global and orderingIdentifier whose milliseconds is not larger (expiry
+    # order, ties by start order, gives this); 4.3 no extra wait (F-09); 4.4 run
+    # completionSteps; 4.5 remove map of active timers[timerKey]. Only setTimeout uses
+    # this here, so orderingIdentifier never distinguishes two waits.
+    loop.start_timer_wait(window, timer_key, milliseconds, completion_steps)
+    # step 5
+    return timer_key

@@ -1,0 +1,1 @@
+"""Userland implementations of requestIdleCallback built only on host primitives."""
