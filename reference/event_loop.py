@@ -317,15 +317,17 @@ class EventLoop:
         if window.map_of_animation_frame_callbacks:
             self._frame_requests[window] = self.clock.now
 
-    def _vsync_at_or_after(self, when: float) -> float:
+    def _vsync_after(self, when: float) -> float:
+        # The first vsync strictly after `when`: a frame requested at a vsync instant waits
+        # for the next one, so the render term of computeDeadline is that very frame.
         rate = self.policy.refresh_rate
-        return math.ceil(when * rate / 1000.0 - _EPSILON) * 1000.0 / rate
+        return (math.floor(when * rate / 1000.0 + _EPSILON) + 1) * 1000.0 / rate
 
     def _next_rendering_opportunity(self) -> float | None:
         best: float | None = None
         for window, since in self._frame_requests.items():
             if window.fully_active:
-                vsync = self._vsync_at_or_after(since)
+                vsync = self._vsync_after(since)
                 if best is None or vsync < best:
                     best = vsync
         return best
@@ -336,7 +338,7 @@ class EventLoop:
         # with a rendering opportunity, queue a global task on the rendering task source to
         # update the rendering.
         for window, since in list(self._frame_requests.items()):
-            if window.fully_active and self._vsync_at_or_after(since) <= vsync:
+            if window.fully_active and self._vsync_after(since) <= vsync:
                 del self._frame_requests[window]
                 self._render_queued.add(window)
                 self.queue_task_for(

@@ -129,8 +129,11 @@ def _array_to_number(items: list[object] | tuple[object, ...]) -> float:
         return 0.0  # join writes null and undefined as ""
     if isinstance(item, bool):
         return math.nan  # "true" / "false"
-    if isinstance(item, (int, float, str, list, tuple)):
-        return to_number(item)  # ToNumber(ToString(n)) == n for every Number
+    if isinstance(item, (int, float)):
+        # ToNumber(ToString(n)) == n for every Number but -0, which prints as "0".
+        return to_number(item) + 0.0
+    if isinstance(item, (str, list, tuple)):
+        return to_number(item)
     return math.nan
 
 
@@ -152,6 +155,13 @@ def to_long(value: object) -> int:
     return x - _TWO_32 if x >= _TWO_31 else x
 
 
+def _is_js_object(value: object) -> bool:
+    """Whether ``value`` stands for a JS Object (see the module table)."""
+    if isinstance(value, (list, tuple, Mapping)):
+        return True
+    return not isinstance(value, (bool, int, float, str)) and hasattr(value, "__float__")
+
+
 def check_callback(callback: object) -> None:
     """WebIDL callback function conversion: a value that is not callable is a TypeError."""
     if not callable(callback):
@@ -164,14 +174,20 @@ def convert_idle_request_options(options: object) -> int | None:
     Returns ``None`` when the ``timeout`` member is not present (``options`` is
     undefined or null, has no ``timeout`` key, or its value is undefined).
 
+    WebIDL ``#es-dictionary``: undefined and null mean no members; an Object has its
+    members read; any other type throws. So a stand-in for a JS object that is not a mapping
+    (an Array, or an object with ``valueOf``) converts to a dictionary with no ``timeout``.
+
     Raises:
-        TypeError: ``options`` is neither None/UNDEFINED nor a mapping, or its
-            ``timeout`` cannot be converted.
+        TypeError: ``options`` stands for a primitive (number, string, boolean, Symbol,
+            BigInt), or its ``timeout`` cannot be converted.
     """
     if options is None or options is UNDEFINED:
         return None
     if not isinstance(options, Mapping):
-        raise TypeError(f"IdleRequestOptions must be a mapping, not {type(options).__name__}")
+        if _is_js_object(options):
+            return None  # an Object without a timeout property
+        raise TypeError(f"IdleRequestOptions must be an object, not {type(options).__name__}")
     try:
         value = options["timeout"]  # one [[Get]]: a raising lookup propagates
     except KeyError:
