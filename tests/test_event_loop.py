@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import Recorder
 
 from idlespec.reference import EventLoop, IdleDeadline, TaskBudgetExceeded
 from idlespec.reference.tasks import Task, TaskQueues
+
+from conftest import Recorder
 
 # --- tasks and microtasks ------------------------------------------------------------------
 
@@ -292,7 +293,7 @@ def test_cancel_of_one_of_two_frame_callbacks_keeps_the_frame(loop: EventLoop) -
     ran: list[float] = []
     w = loop.window
     handle = w.request_animation_frame(lambda ts: ran.append(-1))
-    w.request_animation_frame(lambda ts: ran.append(ts))
+    w.request_animation_frame(ran.append)
     w.cancel_animation_frame(handle)
     loop.run()
     assert ran == [pytest.approx(1000 / 60)]

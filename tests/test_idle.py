@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Recorder, busy_chain
 
 from idlespec.reference import EventLoop, IdleDeadline, Policy
 from idlespec.reference.deadline import IdleDeadline as DeadlineClass
+
+from conftest import Recorder, busy_chain
 
 # --- handles (R-11, T-01, T-02, T-44) -------------------------------------------------------
 
@@ -348,7 +349,7 @@ def test_timeout_runs_a_starved_callback_with_did_timeout(loop: EventLoop, rec: 
     busy_chain(loop, until=1000)
     loop.window.request_idle_callback(rec.idle("a"), {"timeout": 100})
     loop.run()
-    label, when, remaining, timed_out = rec.call("a")
+    _label, when, remaining, timed_out = rec.call("a")
     assert when == 100.0  # exact: no padding (T-38)
     assert (remaining, timed_out) == (0.0, True)
     assert rec.deadlines["a"].time_remaining() == 0.0  # and for ever after

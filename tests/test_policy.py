@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import Recorder, busy_chain
 
 from idlespec.reference import EventLoop, IdleDeadline, Policy
+
+from conftest import Recorder, busy_chain
 
 
 @pytest.mark.parametrize(

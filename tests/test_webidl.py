@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
+
 from idlespec.reference import EventLoop, IdleDeadline, webidl
 from idlespec.reference.webidl import (
     UNDEFINED,
