@@ -106,7 +106,7 @@ def _expiry_order() -> str:
     w = loop.window
     _busy_until(loop, 300)
 
-    def post(label: str, timeout: int) -> Callable[[], None]:
+    def post(label: str, timeout: int) -> Callable[[], object]:
         return lambda: w.request_idle_callback(
             lambda d: seen.append(f"{label}@{_fmt(loop.now)}"), {"timeout": timeout}
         )
