@@ -45,9 +45,9 @@ class VirtualClock:
         """Move the clock to ``when``.
 
         Raises:
-            ClockError: if ``when`` is earlier than now, or NaN.
+            ClockError: if ``when`` is earlier than now, or not a finite number.
         """
-        if math.isnan(when) or when < self._now:
+        if not math.isfinite(when) or when < self._now:
             raise ClockError(f"the virtual clock only moves forward: {self._now} -> {when}")
         if when == self._now:
             return
@@ -57,7 +57,7 @@ class VirtualClock:
 
     def advance(self, ms: float) -> None:
         """Move the clock forward by ``ms`` milliseconds (``ms >= 0``)."""
-        if math.isnan(ms) or ms < 0:
+        if not math.isfinite(ms) or ms < 0:
             raise ClockError(f"cannot advance the virtual clock by {ms} ms")
         self.advance_to(self._now + ms)
 

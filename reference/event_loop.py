@@ -109,6 +109,8 @@ class EventLoop:
         # Windows waiting for a rendering opportunity -> time they started waiting.
         self._frame_requests: dict[Window, float] = {}
         self._render_queued: set[Window] = set()
+        # Windows whose map of animation frame callbacks is not empty (computeDeadline).
+        self._windows_with_frame_callbacks: set[Window] = set()
         self._idle_step_due = True
         self._task_did_nothing = False
         self._running = False
@@ -299,16 +301,18 @@ class EventLoop:
 
     def any_window_has_animation_frame_callbacks(self) -> bool:
         """Whether some same-loop window's map of animation frame callbacks is non-empty."""
-        return any(window.map_of_animation_frame_callbacks for window in self._windows)
+        return bool(self._windows_with_frame_callbacks)
 
     def note_animation_frame_requested(self, window: Window) -> None:
         """``window`` has animation frame callbacks: it wants the next rendering opportunity."""
+        self._windows_with_frame_callbacks.add(window)
         if window not in self._render_queued and window not in self._frame_requests:
             self._frame_requests[window] = self.clock.now
 
     def note_animation_frames_changed(self, window: Window) -> None:
-        """After a cancel: a window with no callbacks left no longer waits for a frame."""
+        """After a removal: a window with no callbacks left no longer waits for a frame."""
         if not window.map_of_animation_frame_callbacks:
+            self._windows_with_frame_callbacks.discard(window)
             self._frame_requests.pop(window, None)
 
     def note_rendering_done(self, window: Window) -> None:

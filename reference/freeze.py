@@ -39,10 +39,12 @@ class GlobalClockFollower:
         self._freezer: Any = None
         self._frozen: Any = None
         self._clock: VirtualClock | None = None
+        self._microseconds = 0  # virtual time freezegun shows now, in whole microseconds
 
     def __enter__(self) -> GlobalClockFollower:
         self._freezer = freezegun.freeze_time(EPOCH)
         self._frozen = self._freezer.start()
+        self._microseconds = 0
         _active.append(self)
         return self
 
@@ -71,6 +73,9 @@ class GlobalClockFollower:
         return self._clock
 
     def _move(self, now: float) -> None:
-        # An absolute move (not a tick by the difference) so that rounding to freezegun's
-        # microseconds never accumulates.
-        self._frozen.move_to(EPOCH + _dt.timedelta(milliseconds=now))
+        # A tick by a whole number of microseconds, from the rounded target: cheaper than
+        # move_to (no parsing), and rounding never accumulates.
+        target = round(now * 1000)
+        if target != self._microseconds:
+            self._frozen.tick(_dt.timedelta(microseconds=target - self._microseconds))
+            self._microseconds = target

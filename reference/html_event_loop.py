@@ -59,10 +59,12 @@ def compute_deadline(loop: EventLoop) -> float:
     #   5.2.3.1 if its map of animation frame callbacks is not empty (or the UA believes it
     #   has pending rendering updates; F-05: the reference believes so exactly then), set
     #   hasPendingRenders to true;
-    #   5.2.3.2 for each timeoutDeadline of its map of active timers' values, if
-    #   timeoutDeadline is less than deadline, set deadline to it.
-    # The loop keeps both answers at hand across all windows, rather than walking every
-    # map on every call (this runs before each idle callback and on every timeRemaining()).
+    #   5.2.3.2 timerCallbackEstimates is the values of its map of active timers;
+    #   5.2.3.3 for each timeoutDeadline of timerCallbackEstimates, if it is less than
+    #   deadline, set deadline to it.
+    # The loop keeps both answers at hand across all windows (a set of windows with frame
+    # callbacks, a heap of active timers) rather than walking every map on every call: this
+    # runs before each idle callback and on every timeRemaining().
     has_pending_renders = loop.any_window_has_animation_frame_callbacks()
     earliest_timer = loop.earliest_active_timer()
     if earliest_timer is not None and earliest_timer < deadline:

@@ -60,6 +60,7 @@ def run_the_animation_frame_callbacks(window: Window, now: float) -> None:
         callback = callbacks.pop(handle, None)
         if callback is None:
             continue  # cancelled by an earlier callback of this frame
+        window.loop.note_animation_frames_changed(window)
         # 3.1 callback is callbacks[handle]; 3.2 remove it; 3.3 invoke it with now,
         # reporting an exception it throws.
         window.loop.invoke_callback(window, callback, now)

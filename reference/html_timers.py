@@ -10,6 +10,13 @@ A trap kept on purpose, because it is what the standard says: ``clearTimeout`` r
 from the *map of setTimeout and setInterval IDs* only. The wait in "run steps after a
 timeout" goes on, and its entry in the map of active timers (so its cap on idle deadlines)
 stays until the timer's time has elapsed.
+
+A second, for the same reason: while a window is not fully active its timers' waits pause
+(step 4.1), but their map entries keep the expiry set at step 3, and computeDeadline reads
+every same-loop window's map whether or not it is fully active. Once that expiry is in the
+past, every window's idle deadline is in the past too: no idle callback on the loop runs
+until the paused window is fully active again and its timer fires. A deadline may only ever
+be shorter than computeDeadline's (F-05), so no policy can lift this.
 """
 
 from __future__ import annotations

@@ -95,7 +95,9 @@ class Policy:
     is only ever incremented and nothing says what follows 2**32 - 1 (the largest value the
     ``unsigned long`` return type holds). The reference raises ``OverflowError`` (no handle
     consumed, nothing queued) rather than wrap and hand out a handle that may already be in
-    a list; ``"wrap"`` continues at ``(identifier + 1) mod 2**32``."""
+    a list; ``"wrap"`` continues at ``(identifier + 1) mod 2**32``. Wrapping has a hazard the
+    spec allows: a timeout wait still racing for an old handle may find the *new* callback
+    that reuses it and run it early with ``did_timeout`` true."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.refresh_rate) and self.refresh_rate > 0):

@@ -13,6 +13,7 @@ Python value             JS value it stands for
 ``int``, ``float``       a Number (an ``int`` is rounded to the nearest double)
 ``str``                  a string (``ToNumber`` parses it as JS ``StringToNumber``)
 ``list``, ``tuple``      an Array (``ToNumber`` joins it, as JS does: ``[50]`` is 50)
+a callable               a function
 a ``Mapping``            a plain object (as ``options``, its keys are its properties)
 has ``__float__``        an object whose ``valueOf`` returns that number (or throws)
 anything else            a value whose ``ToNumber`` throws (a Symbol, a BigInt)
@@ -157,8 +158,8 @@ def to_long(value: object) -> int:
 
 def _is_js_object(value: object) -> bool:
     """Whether ``value`` stands for a JS Object (see the module table)."""
-    if isinstance(value, (list, tuple, Mapping)):
-        return True
+    if isinstance(value, (list, tuple, Mapping)) or callable(value):
+        return True  # an Array, a plain object, a function
     return not isinstance(value, (bool, int, float, str)) and hasattr(value, "__float__")
 
 
@@ -176,7 +177,8 @@ def convert_idle_request_options(options: object) -> int | None:
 
     WebIDL ``#es-dictionary``: undefined and null mean no members; an Object has its
     members read; any other type throws. So a stand-in for a JS object that is not a mapping
-    (an Array, or an object with ``valueOf``) converts to a dictionary with no ``timeout``.
+    (an Array, a function, an object with ``valueOf``) converts to a dictionary with no
+    ``timeout``.
 
     Raises:
         TypeError: ``options`` stands for a primitive (number, string, boolean, Symbol,

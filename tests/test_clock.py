@@ -91,3 +91,30 @@ def test_run_without_freezing_leaves_global_clocks_alone() -> None:
     loop.run()
     assert seen[0] > 1.7e9
     assert loop.now == 10_000
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_clock_rejects_infinite_moves(value: float) -> None:
+    clock = VirtualClock()
+    with pytest.raises(ClockError):
+        clock.advance_to(value)
+    with pytest.raises(ClockError):
+        clock.advance(value)
+
+
+def test_a_callback_busy_for_ever_is_reported_not_a_crash(loop: EventLoop) -> None:
+    loop.queue_task(lambda: loop.busy(math.inf))
+    loop.run()
+    assert [type(e) for e in loop.window.reported_errors] == [ClockError]
+
+
+def test_follower_rounds_to_microseconds_without_drift() -> None:
+    clock = VirtualClock()
+    with GlobalClockFollower() as follower:
+        follower.follow(clock)
+        for _ in range(1000):
+            clock.advance(0.0004)  # 0.4 us each: below freezegun's resolution
+        assert clock.now == pytest.approx(0.4)
+        assert dt.datetime.now(dt.timezone.utc) == EPOCH + dt.timedelta(microseconds=400)
+        clock.advance(1.0)
+        assert dt.datetime.now(dt.timezone.utc) == EPOCH + dt.timedelta(microseconds=1400)

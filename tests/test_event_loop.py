@@ -359,3 +359,48 @@ def test_recorder_sees_idle_deadlines(loop: EventLoop, rec: Recorder) -> None:
     loop.window.request_idle_callback(rec.idle("a"))
     loop.run()
     assert rec.calls == [("a", 0.0, 50.0, False)]
+
+
+def test_a_frame_callback_that_requests_another_runs_once_per_vsync(loop: EventLoop) -> None:
+    # Regression: a re-request made at a vsync instant waits for the next vsync; it must
+    # not render again at the same instant for ever.
+    stamps: list[float] = []
+
+    def frame(ts: float) -> None:
+        stamps.append(ts)
+        loop.window.request_animation_frame(frame)
+
+    loop.window.request_animation_frame(frame)
+    loop.run(until=100)
+    assert stamps == [pytest.approx(k * 1000 / 60) for k in range(1, 7)]
+    assert loop.now == 100.0
+
+
+def test_deadline_read_during_a_frame_sees_the_map_as_it_is(loop: EventLoop) -> None:
+    # A retained IdleDeadline read from a frame callback: once the frame's last callback
+    # left the map, the render term no longer applies (computeDeadline reads maps live).
+    seen: list[float] = []
+    kept: list[IdleDeadline] = []
+    loop.window.request_idle_callback(kept.append)
+    loop.run()
+    loop.window.request_animation_frame(lambda ts: seen.append(kept[0].time_remaining()))
+    loop.run()
+    assert seen == [pytest.approx(50 - 1000 / 60)]
+
+
+def test_a_paused_timer_of_one_window_starves_idle_callbacks_on_the_loop(
+    loop: EventLoop,
+) -> None:
+    # Spec-literal trap (html_timers docstring): the paused timer's map entry keeps its
+    # old expiry, and computeDeadline reads it for every same-loop window.
+    ran: list[float] = []
+    frame = loop.open_window()
+    frame.set_timeout(lambda: None, 10)
+    frame.fully_active = False
+    loop.run(until=20)
+    loop.window.request_idle_callback(lambda d: ran.append(loop.now))
+    loop.run(until=1000)
+    assert ran == []
+    frame.fully_active = True
+    loop.run()
+    assert ran == [1010.0]  # after the timer's remaining 10 ms of active time

@@ -551,7 +551,11 @@ def test_options_that_are_not_objects_throw(options: object) -> None:
 
 
 # WebIDL #es-dictionary: an Array or any other Object converts; it has no timeout member.
-@pytest.mark.parametrize("options", [[1], (), ValueOf(5.0)], ids=repr)
+@pytest.mark.parametrize(
+    "options",
+    [[1], (), ValueOf(5.0), print, lambda: 5],
+    ids=["list", "tuple", "valueOf", "builtin function", "lambda"],
+)
 def test_options_that_are_js_objects_convert(options: object) -> None:
     assert convert_idle_request_options(options) is None
 
