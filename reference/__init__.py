@@ -6,7 +6,7 @@ Start with :class:`EventLoop`; its first window is ``loop.window``.
 from .clock import ClockError, VirtualClock
 from .deadline import IdleDeadline
 from .event_loop import EventLoop, TaskBudgetExceeded
-from .freeze import GlobalClockFollower, active_follower
+from .freeze import GlobalClockFollower, active_follower, wall_clock
 from .policy import Policy
 from .webidl import UNDEFINED
 from .window import Window
@@ -22,4 +22,5 @@ __all__ = [
     "VirtualClock",
     "Window",
     "active_follower",
+    "wall_clock",
 ]

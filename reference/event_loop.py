@@ -441,13 +441,25 @@ class EventLoop:
         if not self._task_did_nothing:
             self._idle_step_due = True
 
-    def run(self, until: float | None = None, *, max_tasks: int | None = None) -> None:
+    def run(
+        self,
+        until: float | None = None,
+        *,
+        max_tasks: int | None = None,
+        budget: float | None = None,
+    ) -> bool:
         """Run until nothing is left to do, or until virtual time ``until``.
 
         Each turn: complete the in-parallel events that are due; run one runnable task
         (then a microtask checkpoint); if none is runnable, run HTML step 5 if anything has
         happened since it last ran; otherwise jump the clock to the next event. With
         ``until``, nothing later than ``until`` happens and the clock ends at ``until``.
+        With ``budget``, nothing later than ``budget`` happens either, but the clock stays
+        where the last event left it.
+
+        Returns:
+            True if it stopped because nothing was left to do (no runnable task and no
+            future event), False if ``until`` or ``budget`` stopped it first.
 
         Raises:
             RuntimeError: called from inside a callback of this loop.
@@ -457,6 +469,8 @@ class EventLoop:
             raise RuntimeError("EventLoop.run() is not reentrant")
         if until is not None and math.isnan(until):
             raise ValueError("until must be a time in ms, not NaN")
+        if budget is not None and math.isnan(budget):
+            raise ValueError("budget must be a time in ms, not NaN")
         self._running = True
         try:
             follower = active_follower()
@@ -464,20 +478,20 @@ class EventLoop:
                 previous = follower.clock
                 follower.follow(self.clock)
                 try:
-                    self._run(until, max_tasks)
+                    return self._run(until, max_tasks, budget)
                 finally:
                     follower.follow(previous)
             elif self.freeze_global_clocks:
                 with GlobalClockFollower() as new_follower:
                     new_follower.follow(self.clock)
-                    self._run(until, max_tasks)
+                    return self._run(until, max_tasks, budget)
             else:
-                self._run(until, max_tasks)
+                return self._run(until, max_tasks, budget)
         finally:
             self._running = False
 
-    def _run(self, until: float | None, max_tasks: int | None) -> None:
-        limit = math.inf if until is None else until
+    def _run(self, until: float | None, max_tasks: int | None, budget: float | None) -> bool:
+        limit = min(math.inf if until is None else until, math.inf if budget is None else budget)
         queues = self._queues
         tasks_run = 0
         self._idle_step_due = True
@@ -486,7 +500,7 @@ class EventLoop:
         while True:
             self._run_parallel_steps()
             if self.clock.now > limit:
-                break  # a callback was busy past `until`
+                return False  # a callback was busy past the limit
             task = queues.take_runnable()
             if task is not None:
                 if max_tasks is not None and tasks_run >= max_tasks:
@@ -501,9 +515,14 @@ class EventLoop:
                 start_idle_periods(self)
                 continue
             when = self._next_event_time()
-            if when is None or when > limit:
+            if when is None:
+                quiescent = True
+                break
+            if when > limit:
+                quiescent = False
                 break
             self.clock.advance_to(when)
             self._idle_step_due = True
-        if self.clock.now < limit < math.inf:
-            self.clock.advance_to(limit)
+        if until is not None and self.clock.now < until <= limit:
+            self.clock.advance_to(until)
+        return quiescent

@@ -14,6 +14,8 @@ points it at each loop's clock in turn with :meth:`GlobalClockFollower.follow`.
 from __future__ import annotations
 
 import datetime as _dt
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -25,6 +27,16 @@ from .clock import VirtualClock
 EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
 
 _active: list[GlobalClockFollower] = []
+
+
+def wall_clock(_perf_counter: Callable[[], float] = time.perf_counter) -> float:
+    """The real ``time.perf_counter()``, even while freezegun is active.
+
+    freezegun swaps every *module attribute* that is the real function, so a plain
+    ``from time import perf_counter`` would be frozen too; a default argument is not.
+    Only for measuring real time (watchdogs, timings), never for semantics.
+    """
+    return _perf_counter()
 
 
 def active_follower() -> GlobalClockFollower | None:

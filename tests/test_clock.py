@@ -118,3 +118,15 @@ def test_follower_rounds_to_microseconds_without_drift() -> None:
         assert dt.datetime.now(dt.timezone.utc) == EPOCH + dt.timedelta(microseconds=400)
         clock.advance(1.0)
         assert dt.datetime.now(dt.timezone.utc) == EPOCH + dt.timedelta(microseconds=1400)
+
+
+def test_wall_clock_is_real_while_frozen() -> None:
+    from idlespec.reference import wall_clock
+
+    with GlobalClockFollower() as follower:
+        follower.follow(VirtualClock())
+        first = wall_clock()
+        total = sum(range(100_000))  # some real work
+        assert total > 0
+        assert wall_clock() > first
+        assert time.perf_counter() == time.perf_counter()  # the frozen one stands still

@@ -404,3 +404,21 @@ def test_a_paused_timer_of_one_window_starves_idle_callbacks_on_the_loop(
     frame.fully_active = True
     loop.run()
     assert ran == [1010.0]  # after the timer's remaining 10 ms of active time
+
+
+def test_run_reports_whether_it_went_quiet(loop: EventLoop) -> None:
+    loop.window.set_timeout(lambda: None, 100)
+    assert loop.run(until=50) is False
+    assert loop.now == 50.0
+    assert loop.run(budget=80) is False  # the timer lies beyond the budget
+    assert loop.now == 50.0  # and a budget does not move the clock to itself
+    assert loop.run(budget=1000) is True
+    assert loop.now == 100.0
+    with pytest.raises(ValueError, match="NaN"):
+        loop.run(budget=math.nan)
+
+
+def test_budget_below_until_wins(loop: EventLoop) -> None:
+    loop.window.set_timeout(lambda: None, 100)
+    assert loop.run(until=500, budget=60) is False
+    assert loop.now == 0.0  # the budget stopped it before `until` could move the clock

@@ -1,0 +1,220 @@
+"""Expectations: predicates over a trace (see ``schema.json``, ``$defs/expect``).
+
+:func:`check` returns the list of mismatches, each a sentence saying what was expected and
+what was observed; an empty list means the trace meets the row's expectations. ``any_of``
+lists acceptable alternatives where the spec allows several outcomes: at least one must
+hold, on top of every predicate beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .trace import Call, Trace
+
+_KEY = re.compile(r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$")
+
+
+def check(expect: Mapping[str, Any], trace: Trace, tolerance: float) -> list[str]:
+    """Every way ``trace`` misses ``expect``."""
+    problems = _check_all(expect, trace, tolerance)
+    alternatives = expect.get("any_of")
+    if alternatives:
+        outcomes = [_check_all(alt, trace, tolerance) for alt in alternatives]
+        if all(outcomes):
+            problems.append(
+                "none of the acceptable outcomes holds: "
+                + " | ".join(f"({i + 1}) " + "; ".join(o) for i, o in enumerate(outcomes))
+            )
+    return problems
+
+
+def _check_all(expect: Mapping[str, Any], trace: Trace, tolerance: float) -> list[str]:
+    problems: list[str] = []
+    for key, value in expect.items():
+        if key != "any_of":
+            problems.extend(_PREDICATES[key](value, trace, tolerance))
+    return problems
+
+
+def _calls(trace: Trace, label: str) -> list[Call]:
+    return [c for c in trace.calls if c.label == label]
+
+
+def _invocation(trace: Trace, label: str, n: str | None) -> Call | None:
+    calls = _calls(trace, label)
+    index = int(n) - 1 if n else 0
+    return calls[index] if 0 <= index < len(calls) else None
+
+
+def _order(expected: list[str], trace: Trace, _tol: float) -> list[str]:
+    observed = [c.label for c in trace.calls if c.kind == "idle"]
+    if observed == expected:
+        return []
+    return [f"order: expected idle callbacks {expected}, observed {observed}"]
+
+
+def _sequence(expected: list[str], trace: Trace, _tol: float) -> list[str]:
+    firsts: list[int] = []
+    for label in expected:
+        index = next((i for i, c in enumerate(trace.calls) if c.label == label), None)
+        if index is None:
+            return [f"sequence: {label!r} never ran (expected first runs in order {expected})"]
+        firsts.append(index)
+    if firsts == sorted(firsts) and len(set(firsts)) == len(firsts):
+        return []
+    observed = [c.label for c in trace.calls if c.label in expected]
+    return [f"sequence: expected first runs in order {expected}, observed {observed}"]
+
+
+def _counting(test: Callable[[int], bool], what: str) -> Callable[[list[str], Trace, float], list[str]]:
+    def predicate(labels: list[str], trace: Trace, _tol: float) -> list[str]:
+        bad = {label: len(_calls(trace, label)) for label in labels}
+        bad = {label: n for label, n in bad.items() if not test(n)}
+        return [f"{what}: {label!r} ran {n} time(s)" for label, n in bad.items()]
+
+    return predicate
+
+
+def _count(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
+    return [
+        f"count: expected {label!r} to run {n} time(s), it ran {len(_calls(trace, label))}"
+        for label, n in expected.items()
+        if len(_calls(trace, label)) != n
+    ]
+
+
+def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> list[str]:
+    problems = []
+    for key, want in expected.items():
+        match = _KEY.match(key)
+        assert match is not None  # the loader checked the key
+        calls = [_invocation(trace, match["label"], match["n"])] if match["n"] else _calls(trace, match["label"])
+        seen = [c.did_timeout for c in calls if c is not None]
+        if not seen or any(v is not want for v in seen):
+            problems.append(f"did_timeout: expected {key!r} to see {want}, observed {seen or 'no run'}")
+    return problems
+
+
+def _timed(compare: Callable[[float, float, float], bool], what: str) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
+    def predicate(expected: Mapping[str, float], trace: Trace, tol: float) -> list[str]:
+        problems = []
+        for key, want in expected.items():
+            match = _KEY.match(key)
+            assert match is not None
+            call = _invocation(trace, match["label"], match["n"])
+            if call is None:
+                problems.append(f"{what}: {key!r} never ran (expected {want:g})")
+            elif not compare(call.t, want, tol):
+                problems.append(f"{what}: expected {key!r} at {want:g} ms, observed {call.t:g}")
+        return problems
+
+    return predicate
+
+
+def _remaining(compare: Callable[[float, float, float], bool], what: str) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
+    def predicate(expected: Mapping[str, float], trace: Trace, tol: float) -> list[str]:
+        problems = []
+        for key, want in expected.items():
+            value = _remaining_value(trace, key)
+            if isinstance(value, str):
+                problems.append(f"{what}: {value} (expected {want:g})")
+            elif not compare(value, want, tol):
+                problems.append(f"{what}: expected {key!r} {want:g}, observed {value:g}")
+        return problems
+
+    return predicate
+
+
+def _remaining_value(trace: Trace, key: str) -> float | str:
+    match = _KEY.match(key)
+    assert match is not None
+    label, n, sample = match["label"], match["n"], match["sample"]
+    if sample:
+        wanted_n = int(n) if n else None
+        found = [
+            s
+            for s in trace.samples
+            if s.label == label and s.name == sample and (wanted_n is None or s.n == wanted_n)
+        ]
+        if not found:
+            return f"no sample {key!r} was taken"
+        value = found[0].remaining
+    else:
+        call = _invocation(trace, label, n)
+        if call is None:
+            return f"{key!r} never ran"
+        value = call.remaining
+    if value is None:
+        return f"{key!r}: timeRemaining() gave no number"
+    return value
+
+
+def _handles(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
+    problems = []
+    for label, want in expected.items():
+        got = trace.handles.get(label)
+        first = got[0] if got else None
+        if first != want or isinstance(first, bool):
+            problems.append(f"handles: expected {label!r} to get {want}, observed {first!r}")
+    return problems
+
+
+def _sync_error(expected: Mapping[str, str], trace: Trace, _tol: float) -> list[str]:
+    return [
+        f"sync_error: expected {label!r} to raise {want}, observed {trace.sync_errors.get(label, 'not called')}"
+        for label, want in expected.items()
+        if trace.sync_errors.get(label) != want
+    ]
+
+
+def _reported(expected: list[str], trace: Trace, _tol: float) -> list[str]:
+    observed = [r.message for r in trace.reported]
+    return [] if observed == expected else [f"reported: expected {expected}, observed {observed}"]
+
+
+def _reported_count(expected: int, trace: Trace, _tol: float) -> list[str]:
+    n = len(trace.reported)
+    return [] if n == expected else [f"reported_count: expected {expected}, observed {n}"]
+
+
+def _final_time(expected: float, trace: Trace, tol: float) -> list[str]:
+    if abs(trace.final_time - expected) <= tol:
+        return []
+    return [f"final_time: expected {expected:g} ms, observed {trace.final_time:g}"]
+
+
+def _eq(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol
+
+
+def _ge(a: float, b: float, tol: float) -> bool:
+    return a >= b - tol
+
+
+def _le(a: float, b: float, tol: float) -> bool:
+    return a <= b + tol
+
+
+_PREDICATES: dict[str, Callable[[Any, Trace, float], list[str]]] = {
+    "order": _order,
+    "sequence": _sequence,
+    "invoked": _counting(lambda n: n >= 1, "invoked"),
+    "not_invoked": _counting(lambda n: n == 0, "not_invoked"),
+    "invoked_once": _counting(lambda n: n == 1, "invoked_once"),
+    "count": _count,
+    "did_timeout": _did_timeout,
+    "time": _timed(_eq, "time"),
+    "time_min": _timed(_ge, "time_min"),
+    "time_max": _timed(_le, "time_max"),
+    "remaining": _remaining(_eq, "remaining"),
+    "remaining_min": _remaining(_ge, "remaining_min"),
+    "remaining_max": _remaining(_le, "remaining_max"),
+    "handles": _handles,
+    "sync_error": _sync_error,
+    "reported": _reported,
+    "reported_count": _reported_count,
+    "final_time": _final_time,
+}

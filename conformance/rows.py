@@ -1,0 +1,352 @@
+"""Rows: the conformance tables, loaded and validated before anything runs.
+
+A table is ``conformance/cases/<area>.toml``: ``[[row]]`` tables whose shape is
+``conformance/cases/schema.json`` (JSON Schema). On top of the schema the loader checks what a
+schema cannot: ids unique across every table, the area matching the file, the spec anchor
+and covered requirements known (``conformance/cases/spec.toml``), every label an expectation
+or a cancel names defined by the row, every window used opened, ``sample`` and ``repost``
+only inside an idle callback's body. A bad table raises :class:`TableError`, naming the
+file, the row id and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import jsonschema
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised by the py310 env only
+    import tomli as tomllib
+
+CASES_DIR: Final = Path(__file__).parent / "cases"
+SCHEMA_PATH: Final = CASES_DIR / "schema.json"
+SPEC_PATH: Final = CASES_DIR / "spec.toml"
+AREAS: Final = (
+    "idl",
+    "fifo",
+    "idle-periods",
+    "deadlines",
+    "timeouts",
+    "cancellation",
+    "exceptions",
+    "event-loop",
+    "windows",
+)
+LEVELS: Final = ("must", "should", "ref")
+MAIN_WINDOW: Final = "main"
+
+#: Step actions that define a label (the label of the callback they create).
+LABELLING_ACTIONS: Final = ("post", "timer", "raf", "task", "microtask", "chain")
+ACTIONS: Final = (
+    *LABELLING_ACTIONS,
+    "repost",
+    "cancel",
+    "cancel_handle",
+    "clear_timer",
+    "cancel_raf",
+    "busy",
+    "open_window",
+    "deactivate",
+    "activate",
+    "raise",
+    "sample",
+)
+_LABEL_KEY = re.compile(r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$")
+
+
+class TableError(ValueError):
+    """A table that cannot run: names the file, the row (id or index) and the field."""
+
+    def __init__(self, file: Path | str, row: str | None, fieldpath: str, message: str) -> None:
+        self.file = str(file)
+        self.row = row
+        self.field = fieldpath
+        where = f"{self.file}: row {row!r}" if row is not None else self.file
+        super().__init__(f"{where}: {fieldpath or '(table)'}: {message}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a conformance table (see ``schema.json`` for each field)."""
+
+    id: str
+    description: str
+    spec: str
+    level: str
+    area: str
+    tags: tuple[str, ...]
+    covers: tuple[str, ...]
+    steps: tuple[Mapping[str, Any], ...]
+    expect: Mapping[str, Any]
+    file: str
+    source: str | None = None
+    tolerance: float = 0.001
+    run_until: float | None = None
+    budget_ms: float = 600_000.0
+    later: tuple[Mapping[str, Any], ...] = ()
+    actions: frozenset[str] = field(default=frozenset())
+
+    @property
+    def anchor(self) -> str:
+        """The spec anchor the row cites, without the step."""
+        return self.spec.split(" ", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as the tables spell it (what ``idlespec export`` writes)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "description": self.description,
+            "spec": self.spec,
+            "level": self.level,
+            "area": self.area,
+            "tags": list(self.tags),
+            "covers": list(self.covers),
+        }
+        if self.source is not None:
+            out["source"] = self.source
+        out["tolerance"] = self.tolerance
+        if self.run_until is not None:
+            out["run_until"] = self.run_until
+        out["budget_ms"] = self.budget_ms
+        out["steps"] = list(self.steps)
+        if self.later:
+            out["later"] = list(self.later)
+        out["expect"] = dict(self.expect)
+        return out
+
+
+@dataclass(frozen=True)
+class SpecVocabulary:
+    """Known anchors (with their base URLs) and requirements, from ``spec.toml``."""
+
+    bases: Mapping[str, str]
+    anchors: Mapping[str, str]
+    requirements: Mapping[str, str]
+
+    def url(self, anchor: str) -> str:
+        """The full URL of a known anchor."""
+        prefix, _, fragment = anchor.partition("#")
+        return f"{self.bases[prefix + '#']}#{fragment}"
+
+
+@cache
+def spec_vocabulary(path: Path = SPEC_PATH) -> SpecVocabulary:
+    """Load ``spec.toml``."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return SpecVocabulary(data["bases"], data["anchors"], data["requirements"])
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def table_files(cases_dir: Path = CASES_DIR) -> list[Path]:
+    """Every table file, in area order (unknown areas are an error at load time)."""
+    return sorted(
+        (p for p in cases_dir.glob("*.toml") if p.name != SPEC_PATH.name),
+        key=lambda p: (AREAS.index(p.stem) if p.stem in AREAS else len(AREAS), p.name),
+    )
+
+
+def load_rows(files: Iterable[Path] | None = None) -> list[Row]:
+    """Load and validate every table (default: all of ``conformance/cases``).
+
+    Raises:
+        TableError: the first problem found, naming file, row and field.
+    """
+    paths = list(files) if files is not None else table_files()
+    vocabulary = spec_vocabulary()
+    rows: list[Row] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for row in load_table(path, vocabulary):
+            if row.id in seen:
+                raise TableError(path, row.id, "id", f"duplicate id (also in {seen[row.id]})")
+            seen[row.id] = str(path)
+            rows.append(row)
+    return rows
+
+
+def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row]:
+    """Load and validate one table file."""
+    vocabulary = vocabulary or spec_vocabulary()
+    if path.stem not in AREAS:
+        raise TableError(path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise _schema_error(path, data, errors[0])
+    return [_check_row(path, raw, vocabulary) for raw in data["row"]]
+
+
+def _schema_error(path: Path, data: Mapping[str, Any], error: jsonschema.ValidationError) -> TableError:
+    where = list(error.absolute_path)
+    row: str | None = None
+    if len(where) >= 2 and where[0] == "row" and isinstance(where[1], int):
+        raw = data["row"][where[1]]
+        row = raw.get("id") if isinstance(raw.get("id"), str) else f"#{where[1] + 1}"
+        where = where[2:]
+    fieldpath = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in where)
+    fieldpath = fieldpath.replace(".[", "[")
+    message = error.message
+    if error.validator == "oneOf" and isinstance(error.instance, Mapping):
+        keys = [k for k in error.instance if k in ACTIONS]
+        message = (
+            f"not a valid step {dict(error.instance)!r}: a step has exactly one action "
+            f"({', '.join(ACTIONS)}) and only that action's fields"
+            if len(keys) != 1
+            else f"not a valid {keys[0]!r} step: {dict(error.instance)!r} (see schema.json)"
+        )
+    return TableError(path, row, fieldpath, message)
+
+
+def _check_row(path: Path, raw: Mapping[str, Any], vocabulary: SpecVocabulary) -> Row:
+    row_id = raw["id"]
+
+    def fail(fieldpath: str, message: str) -> TableError:
+        return TableError(path, row_id, fieldpath, message)
+
+    if raw["area"] != path.stem:
+        raise fail("area", f"{raw['area']!r} does not match the table {path.stem!r}")
+    anchor = raw["spec"].split(" ", 1)[0]
+    if anchor not in vocabulary.anchors:
+        raise fail("spec", f"unknown anchor {anchor!r} (known anchors are in spec.toml)")
+    for requirement in raw["covers"]:
+        if requirement not in vocabulary.requirements:
+            raise fail("covers", f"unknown requirement {requirement!r}")
+
+    labels: dict[str, str] = {}
+    windows = {MAIN_WINDOW}
+    actions: set[str] = set()
+    blocks = [("steps", raw["steps"])] + [
+        (f"later[{i}].steps", block["steps"]) for i, block in enumerate(raw.get("later", []))
+    ]
+    for where, steps in blocks:
+        _walk(steps, where, None, labels, windows, actions, fail)
+    _check_references(raw, labels, windows, fail)
+    _check_expect(raw["expect"], "expect", labels, fail)
+    return Row(
+        id=row_id,
+        description=raw["description"],
+        spec=raw["spec"],
+        level=raw["level"],
+        area=raw["area"],
+        tags=tuple(raw["tags"]),
+        covers=tuple(raw["covers"]),
+        steps=tuple(raw["steps"]),
+        expect=raw["expect"],
+        file=str(path),
+        source=raw.get("source"),
+        tolerance=float(raw.get("tolerance", 0.001)),
+        run_until=raw.get("run_until"),
+        budget_ms=float(raw.get("budget_ms", 600_000.0)),
+        later=tuple(raw.get("later", ())),
+        actions=frozenset(actions),
+    )
+
+
+def action_of(step: Mapping[str, Any]) -> str:
+    """The action of a validated step (its one action key)."""
+    (action,) = (key for key in step if key in ACTIONS)
+    return action
+
+
+def _walk(
+    steps: Sequence[Mapping[str, Any]],
+    where: str,
+    enclosing: tuple[str, str] | None,
+    labels: dict[str, str],
+    windows: set[str],
+    actions: set[str],
+    fail: Any,
+) -> None:
+    for index, step in enumerate(steps):
+        here = f"{where}[{index}]"
+        action = action_of(step)
+        actions.add(action)
+        if action in LABELLING_ACTIONS:
+            label = step[action]
+            if label in labels and labels[label] != action:
+                raise fail(here, f"label {label!r} is already a {labels[label]!r} label")
+            labels[label] = action
+        if "id" in step:
+            if step["id"] in labels:
+                raise fail(f"{here}.id", f"id {step['id']!r} is already a label of this row")
+            labels[step["id"]] = "id"
+        if action == "open_window":
+            windows.add(step["open_window"])
+        if action in ("sample", "repost") and (enclosing is None or enclosing[0] != "post"):
+            raise fail(here, f"{action!r} belongs in the body of an idle callback (a post)")
+        if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
+            raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
+        if "body" in step:
+            _walk(step["body"], f"{here}.body", (action, step[action]), labels, windows, actions, fail)
+
+
+def _check_references(
+    raw: Mapping[str, Any], labels: Mapping[str, str], windows: set[str], fail: Any
+) -> None:
+    def visit(steps: Sequence[Mapping[str, Any]], where: str) -> None:
+        for index, step in enumerate(steps):
+            here = f"{where}[{index}]"
+            action = action_of(step)
+            wanted = {"cancel": "post", "clear_timer": "timer", "cancel_raf": "raf"}.get(action)
+            if wanted is not None and labels.get(step[action]) != wanted:
+                raise fail(here, f"{action} names {step[action]!r}, which no {wanted} step defines")
+            for key in ("window", "deactivate", "activate"):
+                if key in step and step[key] not in windows:
+                    raise fail(f"{here}.{key}", f"window {step[key]!r} is never opened")
+            if "body" in step:
+                visit(step["body"], f"{here}.body")
+
+    visit(raw["steps"], "steps")
+    for i, block in enumerate(raw.get("later", [])):
+        visit(block["steps"], f"later[{i}].steps")
+
+
+def _check_expect(expect: Mapping[str, Any], where: str, labels: Mapping[str, str], fail: Any) -> None:
+    for key, value in expect.items():
+        here = f"{where}.{key}"
+        if key == "any_of":
+            for i, alternative in enumerate(value):
+                _check_expect(alternative, f"{here}[{i}]", labels, fail)
+            continue
+        names: Iterable[str] = ()
+        if isinstance(value, list) and key != "reported":
+            names = value
+        elif isinstance(value, Mapping):
+            names = value
+        for name in names:
+            match = _LABEL_KEY.match(name)
+            if match is None or match["label"] not in labels:
+                raise fail(here, f"{name!r} names no label of this row")
+            if match["sample"] and key not in ("remaining", "remaining_min", "remaining_max"):
+                raise fail(here, f"{name!r}: a .sample key only fits remaining predicates")
+
+
+def rows_by_id(rows: Iterable[Row]) -> dict[str, Row]:
+    """Index rows by id."""
+    return {row.id: row for row in rows}
+
+
+def iter_steps(steps: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Every step, bodies included, depth first."""
+    for step in steps:
+        yield step
+        if "body" in step:
+            yield from iter_steps(step["body"])

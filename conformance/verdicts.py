@@ -1,0 +1,105 @@
+"""Verdicts: how a row's outcome is judged, at the row's level (DESIGN principle 5)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final
+
+from .rows import Row, TableError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised by the py310 env only
+    import tomli as tomllib
+
+EXPECTATIONS_DIR: Final = Path(__file__).parent / "expectations"
+
+
+class Verdict(str, Enum):
+    """The verdict on one row for one candidate."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"  # a must row violated
+    NON_STRICT = "NON-STRICT"  # a should row violated
+    INFO = "INFO"  # a ref row differs: recorded, never judged
+    UNSUPPORTED = "UNSUPPORTED"  # the candidate cannot express the row
+    ERROR = "ERROR"  # the candidate or the harness crashed
+    TIMEOUT = "TIMEOUT"  # step budget or wall-clock watchdog
+    XFAIL = "XFAIL"  # a known failure (expectation file) that still fails
+    XPASS = "XPASS"  # a known failure that passes: the expectation file is stale
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Verdicts that make a run fail (NON-STRICT too under --strict).
+FAILING: Final = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.TIMEOUT, Verdict.XPASS})
+_VIOLATION: Final = {"must": Verdict.FAIL, "should": Verdict.NON_STRICT, "ref": Verdict.INFO}
+
+
+@dataclass
+class Outcome:
+    """What running a row produced, before judging."""
+
+    trace: dict[str, Any] | None = None
+    mismatches: list[str] = field(default_factory=list)
+    error: str | None = None  # ERROR
+    timeout: str | None = None  # TIMEOUT
+    unsupported: str | None = None  # UNSUPPORTED
+
+
+def judge(row: Row, outcome: Outcome) -> Verdict:
+    """The raw verdict for ``row`` (before the candidate's expectation file)."""
+    if outcome.unsupported is not None:
+        return Verdict.UNSUPPORTED
+    if outcome.error is not None:
+        return Verdict.ERROR
+    if outcome.timeout is not None:
+        return Verdict.TIMEOUT
+    if outcome.mismatches:
+        return _VIOLATION[row.level]
+    return Verdict.PASS
+
+
+def apply_known_failures(verdict: Verdict, row_id: str, known: Mapping[str, str]) -> Verdict:
+    """XFAIL for a listed row that fails, XPASS for a listed row that passes."""
+    if row_id not in known:
+        return verdict
+    if verdict is Verdict.PASS:
+        return Verdict.XPASS
+    if verdict in (Verdict.FAIL, Verdict.NON_STRICT, Verdict.ERROR, Verdict.TIMEOUT):
+        return Verdict.XFAIL
+    return verdict
+
+
+def load_known_failures(
+    candidate: str, rows: Mapping[str, Row], directory: Path = EXPECTATIONS_DIR
+) -> dict[str, str]:
+    """``expectations/<candidate>.toml``: row id -> one-line reason (empty if no file).
+
+    Raises:
+        TableError: an unknown row id, a ref row (never judged), or an empty reason.
+    """
+    path = directory / f"{candidate}.toml"
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    extra = set(data) - {"known-failures"}
+    if extra:
+        raise TableError(path, None, ", ".join(sorted(extra)), "only [known-failures] is allowed")
+    known = data.get("known-failures", {})
+    for row_id, reason in known.items():
+        if row_id not in rows:
+            raise TableError(path, row_id, "known-failures", "no row has this id")
+        if rows[row_id].level == "ref":
+            raise TableError(path, row_id, "known-failures", "a ref row is never judged")
+        if not isinstance(reason, str) or not reason.strip() or "\n" in reason:
+            raise TableError(path, row_id, "known-failures", "the reason must be one line")
+    return dict(known)
