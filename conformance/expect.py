@@ -86,6 +86,18 @@ def _count(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
     ]
 
 
+def _argc(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
+    problems = []
+    for key, want in expected.items():
+        match = _KEY.match(key)
+        assert match is not None
+        call = _invocation(trace, match["label"], match["n"])
+        if call is None or call.argc != want:
+            seen = "no run" if call is None else call.argc
+            problems.append(f"argc: expected {key!r} to get {want} argument(s), observed {seen}")
+    return problems
+
+
 def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> list[str]:
     problems = []
     for key, want in expected.items():
@@ -206,6 +218,7 @@ _PREDICATES: dict[str, Callable[[Any, Trace, float], list[str]]] = {
     "invoked_once": _counting(lambda n: n == 1, "invoked_once"),
     "count": _count,
     "did_timeout": _did_timeout,
+    "argc": _argc,
     "time": _timed(_eq, "time"),
     "time_min": _timed(_ge, "time_min"),
     "time_max": _timed(_le, "time_max"),
