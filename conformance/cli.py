@@ -1,29 +1,224 @@
-"""The ``idlespec`` command line."""
+"""The ``idlespec`` command line: run, list, report, diff, export, demo."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
 import idlespec
+from idlespec.reference import wall_clock
 
+from .candidates import CandidateError, available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
+from .reports import RawWriter, read_raw, requirement_coverage, suite_revision, summary_markdown, write_reports
+from .rows import AREAS, LEVELS, Row, TableError, load_rows, rows_by_id
+from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
+from .verdicts import FAILING, Verdict, load_known_failures
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
-        prog="idlespec", description="requestIdleCallback: the spec, executable."
+        prog="idlespec", description="requestIdleCallback: the spec, executable, and a suite that judges others."
     )
     parser.add_argument("--version", action="version", version=idlespec.__version__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run rows against candidates and write reports")
+    run.add_argument("--candidate", "-c", action="append", metavar="NAME", help="a built-in or entry-point name, or module:attribute (repeatable; default: every built-in)")
+    _add_filters(run)
+    run.add_argument("--out", "-o", type=Path, default=Path("reports"), help="report folder (default: reports)")
+    run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
+    run.add_argument("--watchdog", type=float, default=DEFAULT_WATCHDOG_S, metavar="S", help="real seconds a row may take (default %(default)s)")
+    run.add_argument("--progress", choices=("auto", "always", "never"), default="auto", help="progress bar on stderr (auto: on a terminal)")
+
+    listing = commands.add_parser("list", help="list rows, candidates or requirements")
+    listing.add_argument("what", choices=("rows", "candidates", "requirements"))
+    _add_filters(listing)
+
+    report = commands.add_parser("report", help="rebuild the reports from raw results")
+    report.add_argument("raw", nargs="+", type=Path, help="raw .jsonl files, or folders holding raw/*.jsonl")
+    report.add_argument("--out", "-o", type=Path, default=Path("reports"))
+
+    diff = commands.add_parser("diff", help="compare two runs by row id: flips first, then failure deltas")
+    diff.add_argument("old", type=Path, help="a raw .jsonl file or a report folder")
+    diff.add_argument("new", type=Path)
+
+    export = commands.add_parser("export", help="write the tables as JSON")
+    export.add_argument("--out", "-o", type=Path, help="file to write (default: stdout)")
+
     commands.add_parser("demo", help="run a tour of spec behaviours on the reference")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", dest="keyword", metavar="TEXT", help="only rows whose id or description contains TEXT")
+    parser.add_argument("--tag", action="append", default=[], help="only rows with this tag (repeatable: any)")
+    parser.add_argument("--area", action="append", default=[], choices=AREAS, help="only rows of this area")
+    parser.add_argument("--level", action="append", default=[], choices=LEVELS, help="only rows of this level")
+
+
+def select_rows(rows: Sequence[Row], args: argparse.Namespace) -> list[Row]:
+    """The rows the filters keep, in table order."""
+    keyword = (args.keyword or "").lower()
+    return [
+        row
+        for row in rows
+        if (not keyword or keyword in row.id or keyword in row.description.lower())
+        and (not args.tag or set(args.tag) & set(row.tags))
+        and (not args.area or row.area in args.area)
+        and (not args.level or row.level in args.level)
+    ]
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the command line; return the exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        return run_demo()
-    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+    try:
+        if args.command == "demo":
+            return run_demo(lambda line: print(line, file=out))
+        if args.command == "list":
+            return _list(args, out)
+        if args.command == "export":
+            return _export(args, out)
+        if args.command == "report":
+            return _report(args, out)
+        if args.command == "diff":
+            return _diff(args, out)
+        return _run(args, out, err)
+    except (TableError, CandidateError, ValueError, OSError) as error:
+        print(f"idlespec: {error}", file=err)
+        return EXIT_USAGE
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    if args.what == "candidates":
+        for name, origin in available_candidates().items():
+            print(f"{name}\t{origin}", file=out)
+        return 0
+    rows = load_rows()
+    if args.what == "requirements":
+        coverage = requirement_coverage(rows)
+        for req, ids in coverage["covered_by"].items():
+            print(f"{req}\t{len(ids)}\t{coverage['titles'][req]}", file=out)
+        print(f"uncovered: {', '.join(coverage['uncovered']) or 'none'}", file=out)
+        return 0
+    for row in select_rows(rows, args):
+        print(f"{row.id}\t{row.level}\t{row.area}\t{row.description}", file=out)
+    return 0
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    rows = load_rows()
+    document = {"suite_revision": suite_revision(), "idlespec_version": idlespec.__version__, "rows": [r.to_json() for r in rows]}
+    text = json.dumps(document, indent=1) + "\n"
+    if args.out is None:
+        out.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+def _raw_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted((path / "raw").glob("*.jsonl")) if path.is_dir() else [path])
+    if not files:
+        raise ValueError(f"no raw results in {', '.join(map(str, paths))}")
+    return files
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    runs = [read_raw(path) for path in _raw_files(args.raw)]
+    summary = write_reports(runs, load_rows(), args.out)
+    out.write(summary_markdown(summary))
+    return 0
+
+
+def _diff(args: argparse.Namespace, out: TextIO) -> int:
+    old = {(r.name, x["row"]): x for r in map(read_raw, _raw_files([args.old])) for x in r.results}
+    new = {(r.name, x["row"]): x for r in map(read_raw, _raw_files([args.new])) for x in r.results}
+    failing = {str(v) for v in FAILING} | {str(Verdict.NON_STRICT)}
+    flips = sorted(
+        (key, old[key]["verdict"], new[key]["verdict"])
+        for key in old.keys() & new.keys()
+        if old[key]["verdict"] != new[key]["verdict"]
+    )
+    print(f"flips ({len(flips)}):", file=out)
+    for (candidate, row), before, after in sorted(flips, key=lambda f: (f[2] not in failing, f[0])):
+        print(f"  {candidate}\t{row}\t{before} -> {after}", file=out)
+    for label, keys in (("only in old", old.keys() - new.keys()), ("only in new", new.keys() - old.keys())):
+        if keys:
+            print(f"{label} ({len(keys)}): " + ", ".join(f"{c}:{r}" for c, r in sorted(keys)), file=out)
+    print("failure deltas:", file=out)
+    for candidate in sorted({c for c, _ in old} | {c for c, _ in new}):
+        before = sum(1 for (c, _), x in old.items() if c == candidate and x["verdict"] in failing)
+        after = sum(1 for (c, _), x in new.items() if c == candidate and x["verdict"] in failing)
+        print(f"  {candidate}\t{before} -> {after} ({after - before:+d})", file=out)
+    return 0
+
+
+class _Progress:
+    def __init__(self, stream: TextIO, total: int, enabled: bool) -> None:
+        self.stream, self.total, self.enabled, self.done = stream, total, enabled, 0
+
+    def step(self, candidate: str, result: Result) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        line = f"\r{candidate:<16} [{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} {result.verdict!s:<11} {result.row.id[:48]:<48}"
+        self.stream.write(line)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.flush()
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rows = select_rows(load_rows(), args)
+    if not rows:
+        print("idlespec: no row matches the filters", file=err)
+        return EXIT_USAGE
+    specs = args.candidate or list(builtin_candidates())
+    candidates = [resolve_candidate(spec) for spec in specs]
+    index = rows_by_id(load_rows())
+    revision = suite_revision()
+    enabled = args.progress == "always" or (args.progress == "auto" and err.isatty())
+    progress = _Progress(err, len(rows) * len(candidates), enabled)
+    runs = []
+    failed = False
+    for candidate in candidates:
+        known = load_known_failures(candidate.name, index)
+        info = {"name": candidate.name, "version": candidate.version, "kind": candidate.kind, "provenance": getattr(candidate, "provenance", "")}
+        writer = RawWriter(args.out, info, revision)
+        start = wall_clock()
+
+        def record(result: Result, writer: RawWriter = writer, name: str = candidate.name) -> None:
+            writer.write(result.to_json())
+            progress.step(name, result)
+
+        results = run_rows(rows, candidate, known, on_result=record, watchdog_s=args.watchdog)
+        path = writer.close(wall_clock() - start)
+        runs.append(read_raw(path))
+        bad = FAILING | ({Verdict.NON_STRICT} if args.strict else set())
+        failed = failed or any(r.verdict in bad for r in results)
+    progress.finish()
+    summary = write_reports(runs, load_rows(), args.out)
+    out.write(summary_markdown(summary))
+    out.write(f"\nReports written to {args.out}/ (index.html, summary.json, summary.md, junit.xml, badges/, raw/).\n")
+    return EXIT_FAILED if failed else 0
+
+

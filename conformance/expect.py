@@ -14,7 +14,9 @@ from typing import Any
 
 from .trace import Call, Trace
 
-_KEY = re.compile(r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$")
+_KEY = re.compile(
+    r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
+)
 
 
 def check(expect: Mapping[str, Any], trace: Trace, tolerance: float) -> list[str]:
@@ -69,7 +71,9 @@ def _sequence(expected: list[str], trace: Trace, _tol: float) -> list[str]:
     return [f"sequence: expected first runs in order {expected}, observed {observed}"]
 
 
-def _counting(test: Callable[[int], bool], what: str) -> Callable[[list[str], Trace, float], list[str]]:
+def _counting(
+    test: Callable[[int], bool], what: str
+) -> Callable[[list[str], Trace, float], list[str]]:
     def predicate(labels: list[str], trace: Trace, _tol: float) -> list[str]:
         bad = {label: len(_calls(trace, label)) for label in labels}
         bad = {label: n for label, n in bad.items() if not test(n)}
@@ -103,14 +107,22 @@ def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> lis
     for key, want in expected.items():
         match = _KEY.match(key)
         assert match is not None  # the loader checked the key
-        calls = [_invocation(trace, match["label"], match["n"])] if match["n"] else _calls(trace, match["label"])
+        calls = (
+            [_invocation(trace, match["label"], match["n"])]
+            if match["n"]
+            else _calls(trace, match["label"])
+        )
         seen = [c.did_timeout for c in calls if c is not None]
         if not seen or any(v is not want for v in seen):
-            problems.append(f"did_timeout: expected {key!r} to see {want}, observed {seen or 'no run'}")
+            problems.append(
+                f"did_timeout: expected {key!r} to see {want}, observed {seen or 'no run'}"
+            )
     return problems
 
 
-def _timed(compare: Callable[[float, float, float], bool], what: str) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
+def _timed(
+    compare: Callable[[float, float, float], bool], what: str
+) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
     def predicate(expected: Mapping[str, float], trace: Trace, tol: float) -> list[str]:
         problems = []
         for key, want in expected.items():
@@ -126,7 +138,9 @@ def _timed(compare: Callable[[float, float, float], bool], what: str) -> Callabl
     return predicate
 
 
-def _remaining(compare: Callable[[float, float, float], bool], what: str) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
+def _remaining(
+    compare: Callable[[float, float, float], bool], what: str
+) -> Callable[[Mapping[str, float], Trace, float], list[str]]:
     def predicate(expected: Mapping[str, float], trace: Trace, tol: float) -> list[str]:
         problems = []
         for key, want in expected.items():

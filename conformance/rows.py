@@ -60,7 +60,9 @@ ACTIONS: Final = (
     "raise",
     "sample",
 )
-_LABEL_KEY = re.compile(r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$")
+_LABEL_KEY = re.compile(
+    r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
+)
 
 
 class TableError(ValueError):
@@ -183,7 +185,9 @@ def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row
     """Load and validate one table file."""
     vocabulary = vocabulary or spec_vocabulary()
     if path.stem not in AREAS:
-        raise TableError(path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}")
+        raise TableError(
+            path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
@@ -194,7 +198,9 @@ def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row
     return [_check_row(path, raw, vocabulary) for raw in data["row"]]
 
 
-def _schema_error(path: Path, data: Mapping[str, Any], error: jsonschema.ValidationError) -> TableError:
+def _schema_error(
+    path: Path, data: Mapping[str, Any], error: jsonschema.ValidationError
+) -> TableError:
     where = list(error.absolute_path)
     row: str | None = None
     if len(where) >= 2 and where[0] == "row" and isinstance(where[1], int):
@@ -295,7 +301,9 @@ def _walk(
         if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
             raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
         if "body" in step:
-            _walk(step["body"], f"{here}.body", (action, step[action]), labels, windows, actions, fail)
+            _walk(
+                step["body"], f"{here}.body", (action, step[action]), labels, windows, actions, fail
+            )
 
 
 def _check_references(
@@ -319,7 +327,9 @@ def _check_references(
         visit(block["steps"], f"later[{i}].steps")
 
 
-def _check_expect(expect: Mapping[str, Any], where: str, labels: Mapping[str, str], fail: Any) -> None:
+def _check_expect(
+    expect: Mapping[str, Any], where: str, labels: Mapping[str, str], fail: Any
+) -> None:
     for key, value in expect.items():
         here = f"{where}.{key}"
         if key == "any_of":

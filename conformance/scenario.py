@@ -177,7 +177,9 @@ class Interpreter:
         )
         if "options" in step:
             options = decode_js(step["options"])
-            handle = self._guard(label, lambda: ctx.binding.request_idle_callback(callback, options))
+            handle = self._guard(
+                label, lambda: ctx.binding.request_idle_callback(callback, options)
+            )
         else:
             handle = self._guard(label, lambda: ctx.binding.request_idle_callback(callback))
         if label not in self.trace.sync_errors or self.trace.sync_errors[label] == "none":

@@ -1,0 +1,150 @@
+"""pytest plugin: ``pytest --candidate NAME`` runs every row as a test named by its row id.
+
+Registered through the ``pytest11`` entry point, so it is there wherever idlespec is
+installed, and does nothing unless ``--candidate`` is given. With no test paths on the
+command line it collects the tables shipped with idlespec; ``-k`` matches row ids, areas,
+levels and tags; ``-m must`` (``should``, ``ref``) selects by level. PASS and INFO pass,
+XFAIL is an xfail, UNSUPPORTED a skip; FAIL, NON-STRICT, ERROR, TIMEOUT and XPASS fail with
+the row, what was expected and the observed trace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .candidates import Candidate, resolve_candidate
+from .rows import CASES_DIR, SPEC_PATH, Row, load_rows, load_table, rows_by_id, spec_vocabulary
+from .runner import DEFAULT_WATCHDOG_S, Result, run_one
+from .verdicts import Verdict, load_known_failures
+
+_CANDIDATES = pytest.StashKey[list[Candidate]]()
+_KNOWN = pytest.StashKey[dict[str, dict[str, str]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--candidate`` and ``--idlespec-watchdog``."""
+    group = parser.getgroup("idlespec", "requestIdleCallback conformance rows")
+    group.addoption(
+        "--candidate",
+        action="append",
+        default=[],
+        dest="idlespec_candidates",
+        metavar="NAME",
+        help="run the conformance rows against this candidate (name or module:attribute; repeatable)",
+    )
+    group.addoption(
+        "--idlespec-watchdog",
+        type=float,
+        default=DEFAULT_WATCHDOG_S,
+        metavar="S",
+        help="real seconds a row may take (default %(default)s)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the candidates; collect the shipped tables when no path was given."""
+    specs = config.getoption("idlespec_candidates")
+    if not specs:
+        return
+    for level in ("must", "should", "ref"):
+        config.addinivalue_line("markers", f"{level}: a conformance row of level {level}")
+    config.stash[_CANDIDATES] = [resolve_candidate(spec) for spec in specs]
+    index = rows_by_id(load_rows())
+    config.stash[_KNOWN] = {c.name: load_known_failures(c.name, index) for c in config.stash[_CANDIDATES]}
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args = [str(CASES_DIR)]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A conformance table becomes a collector of its rows."""
+    if _CANDIDATES not in parent.config.stash:
+        return None
+    if file_path.suffix == ".toml" and file_path.parent == CASES_DIR and file_path != SPEC_PATH:
+        return RowTable.from_parent(parent, path=file_path)
+    return None
+
+
+class RowTable(pytest.File):
+    """One table file."""
+
+    def collect(self) -> Iterator[RowItem]:
+        """One item per row and candidate."""
+        candidates = self.config.stash[_CANDIDATES]
+        for row in load_table(self.path):
+            for candidate in candidates:
+                name = row.id if len(candidates) == 1 else f"{row.id}[{candidate.name}]"
+                item = RowItem.from_parent(self, name=name, row=row, candidate=candidate)
+                item.add_marker(getattr(pytest.mark, row.level))
+                item.extra_keyword_matches.update({row.area, row.level, *row.tags})
+                yield item
+
+
+class RowFailed(Exception):
+    """A row's verdict that fails the test."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(str(result.verdict))
+        self.result = result
+
+
+class RowItem(pytest.Item):
+    """One row run against one candidate."""
+
+    def __init__(self, *, row: Row, candidate: Candidate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.row = row
+        self.candidate = candidate
+
+    def runtest(self) -> None:
+        """Run the row and turn its verdict into a pytest outcome."""
+        known = self.config.stash[_KNOWN][self.candidate.name]
+        watchdog = float(self.config.getoption("idlespec_watchdog"))
+        result = run_one(self.row, self.candidate, known, watchdog_s=watchdog)
+        if result.verdict is Verdict.INFO:
+            self.add_report_section("call", "idlespec", "INFO: " + "; ".join(result.outcome.mismatches))
+        if result.verdict in (Verdict.PASS, Verdict.INFO):
+            return
+        if result.verdict is Verdict.XFAIL:
+            pytest.xfail(result.known_failure or "known failure")
+        if result.verdict is Verdict.UNSUPPORTED:
+            pytest.skip(result.outcome.unsupported or "unsupported")
+        raise RowFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The row, the expectation and the observed trace."""
+        if not isinstance(excinfo.value, RowFailed):
+            return str(super().repr_failure(excinfo))
+        result = excinfo.value.result
+        row = self.row
+        outcome = result.outcome
+        lines = [
+            f"{result.verdict}: {row.id} ({row.level}, {row.area}) against {self.candidate.name}",
+            f"  {row.description}",
+            f"  spec: {row.spec} <{spec_vocabulary().url(row.anchor)}>",
+        ]
+        if result.verdict is Verdict.XPASS:
+            lines.append(f"  listed as a known failure ({result.known_failure}) but it passes")
+        for problem in outcome.mismatches or [outcome.error or outcome.timeout or ""]:
+            lines.append(f"  - {problem}")
+        lines.append("expected:")
+        lines.append("  " + json.dumps(dict(row.expect), sort_keys=True))
+        if outcome.trace is not None:
+            lines.append("observed calls (t, kind, label, window, didTimeout, timeRemaining):")
+            for call in outcome.trace["calls"]:
+                lines.append(
+                    f"  {call['t']:>10g}  {call['kind']:<9} {call['label']:<12} {call['window']:<6} "
+                    f"{call['did_timeout']!s:<5} {call['remaining']}"
+                )
+            for key in ("samples", "sync_errors", "reported", "notes"):
+                if outcome.trace[key]:
+                    lines.append(f"{key}: {json.dumps(outcome.trace[key], default=str)}")
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """Where the row lives."""
+        return self.path, None, f"{self.row.id} [{self.candidate.name}]"

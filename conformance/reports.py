@@ -1,0 +1,341 @@
+"""Reports, all derived from raw results (JSON Lines).
+
+``raw/<candidate>.jsonl``: a header (suite revision, idlespec version, candidate name,
+version, kind and provenance, Python version), one line per row (verdict, mismatches,
+trace, timings), a footer. It is written line by line as results arrive (into a
+``.partial`` file, renamed when the run completes), so a crash loses nothing already run.
+Everything else is rebuilt from the raw files by :func:`write_reports`: ``summary.json``,
+``summary.md``, ``index.html``, ``junit.xml`` and ``badges/<candidate>.json`` (shields
+endpoint). Each is written to a temporary file and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import platform
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from xml.sax.saxutils import quoteattr
+
+import idlespec
+
+from .rows import AREAS, LEVELS, SCHEMA_PATH, SPEC_PATH, Row, spec_vocabulary, table_files
+from .verdicts import Verdict
+
+RAW_DIR = "raw"
+_JUDGED_OUT = {str(Verdict.UNSUPPORTED)}
+
+
+def suite_revision(files: Iterable[Path] | None = None) -> str:
+    """A digest of the tables, the schema and the spec vocabulary: which suite ran."""
+    digest = hashlib.sha256()
+    for path in sorted([*(files or table_files()), SCHEMA_PATH, SPEC_PATH]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RawWriter:
+    """Streams one candidate's results to ``raw/<candidate>.jsonl``."""
+
+    def __init__(self, out_dir: Path, candidate: Mapping[str, Any], revision: str) -> None:
+        self.path = out_dir / RAW_DIR / f"{candidate['name']}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._partial = self.path.with_name(self.path.name + ".partial")
+        self._handle: IO[str] = self._partial.open("w", encoding="utf-8")
+        self.counts: Counter[str] = Counter()
+        self._line(
+            {
+                "type": "header",
+                "suite_revision": revision,
+                "idlespec_version": idlespec.__version__,
+                "candidate": dict(candidate),
+                "python": platform.python_version(),
+            }
+        )
+
+    def _line(self, record: Mapping[str, Any]) -> None:
+        self._handle.write(json.dumps(record, sort_keys=True) + "\n")
+        self._handle.flush()
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        """Append one result record."""
+        self.counts[record["verdict"]] += 1
+        self._line(record)
+
+    def close(self, wall_s: float) -> Path:
+        """Write the footer and move the file into place."""
+        self._line(
+            {
+                "type": "footer",
+                "rows": sum(self.counts.values()),
+                "counts": dict(self.counts),
+                "wall_s": round(wall_s, 3),
+            }
+        )
+        self._handle.close()
+        os.replace(self._partial, self.path)
+        return self.path
+
+
+@dataclass
+class CandidateResults:
+    """One candidate's raw results, read back."""
+
+    header: dict[str, Any]
+    results: list[dict[str, Any]]
+    footer: dict[str, Any] | None
+
+    @property
+    def name(self) -> str:
+        """The candidate's name."""
+        return str(self.header["candidate"]["name"])
+
+
+def read_raw(path: Path) -> CandidateResults:
+    """Read a raw JSON Lines file (a ``.partial`` one too: it just has no footer).
+
+    Raises:
+        ValueError: the file is not a raw results file (names the file and line).
+    """
+    header: dict[str, Any] | None = None
+    results: list[dict[str, Any]] = []
+    footer = None
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                kind = record["type"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise ValueError(f"{path}:{number}: not a raw results line") from None
+            if kind == "header":
+                header = record
+            elif kind == "result":
+                results.append(record)
+            elif kind == "footer":
+                footer = record
+    if header is None:
+        raise ValueError(f"{path}: no header line: not a raw results file")
+    return CandidateResults(header, results, footer)
+
+
+# Summary ----------------------------------------------------------------------------------
+
+
+def _share(rows: Sequence[Mapping[str, Any]], level: str) -> dict[str, Any]:
+    """Compliance for one level: rows whose raw verdict is PASS, over the rows judged."""
+    at_level = [r for r in rows if r["level"] == level]
+    unsupported = sum(1 for r in at_level if r["raw_verdict"] in _JUDGED_OUT)
+    judged = len(at_level) - unsupported
+    passed = sum(1 for r in at_level if r["raw_verdict"] == str(Verdict.PASS))
+    percent = round(100.0 * passed / judged, 1) if judged else None
+    arithmetic = (
+        f"{passed} of {judged} {level} rows pass = {percent} %"
+        + (f" ({unsupported} unsupported, not counted)" if unsupported else "")
+        if judged
+        else f"no {level} row could be judged ({unsupported} unsupported)"
+    )
+    return {
+        "passed": passed,
+        "judged": judged,
+        "unsupported": unsupported,
+        "percent": percent,
+        "arithmetic": arithmetic,
+    }
+
+
+def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str, Any]:
+    """The ``summary.json`` document."""
+    candidates = []
+    for run in runs:
+        counts = Counter(r["verdict"] for r in run.results)
+        ref_rows = [r for r in run.results if r["level"] == "ref"]
+        candidates.append(
+            {
+                "candidate": run.header["candidate"],
+                "suite_revision": run.header["suite_revision"],
+                "rows": len(run.results),
+                "complete": run.footer is not None,
+                "counts": {str(v): counts.get(str(v), 0) for v in Verdict},
+                "must_compliance": _share(run.results, "must"),
+                "should_strictness": _share(run.results, "should"),
+                "ref_agreement": {
+                    "same": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.PASS)),
+                    "differs": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.INFO)),
+                },
+                "wall_s": (run.footer or {}).get("wall_s"),
+            }
+        )
+    return {
+        "idlespec_version": idlespec.__version__,
+        "suite_revision": suite_revision(),
+        "rows": {
+            "total": len(rows),
+            "by_area": {a: sum(1 for r in rows if r.area == a) for a in AREAS},
+            "by_level": {lv: sum(1 for r in rows if r.level == lv) for lv in LEVELS},
+        },
+        "requirements": requirement_coverage(rows),
+        "candidates": candidates,
+    }
+
+
+def requirement_coverage(rows: Sequence[Row]) -> dict[str, Any]:
+    """Every spec-digest requirement, with the rows that cover it; those with none listed."""
+    vocabulary = spec_vocabulary()
+    covering: dict[str, list[str]] = {req: [] for req in vocabulary.requirements}
+    for row in rows:
+        for req in row.covers:
+            covering[req].append(row.id)
+    return {
+        "covered_by": covering,
+        "uncovered": [req for req, ids in covering.items() if not ids],
+        "titles": dict(vocabulary.requirements),
+    }
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    """``summary.md``: fits a CI step summary."""
+    lines = [
+        "# requestIdleCallback conformance",
+        "",
+        f"Suite revision `{summary['suite_revision']}`, idlespec {summary['idlespec_version']}, "
+        f"{summary['rows']['total']} rows "
+        f"({', '.join(f'{n} {lv}' for lv, n in summary['rows']['by_level'].items())}).",
+        "",
+        "| candidate | MUST compliance | SHOULD strictness | PASS | FAIL | NON-STRICT | INFO | XFAIL | XPASS | UNSUPPORTED | ERROR | TIMEOUT |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in summary["candidates"]:
+        counts = c["counts"]
+        must, should = c["must_compliance"], c["should_strictness"]
+        lines.append(
+            f"| {c['candidate']['name']} {c['candidate'].get('version', '')} "
+            f"| {_pct(must)} | {_pct(should)} | "
+            + " | ".join(
+                str(counts[v])
+                for v in (
+                    "PASS",
+                    "FAIL",
+                    "NON-STRICT",
+                    "INFO",
+                    "XFAIL",
+                    "XPASS",
+                    "UNSUPPORTED",
+                    "ERROR",
+                    "TIMEOUT",
+                )
+            )
+            + " |"
+        )
+    lines += ["", "How the percentages are computed (raw verdicts, before expectation files):", ""]
+    for c in summary["candidates"]:
+        lines.append(
+            f"- **{c['candidate']['name']}**: MUST {c['must_compliance']['arithmetic']}; "
+            f"SHOULD {c['should_strictness']['arithmetic']}; ref rows: "
+            f"{c['ref_agreement']['same']} agree with the reference, {c['ref_agreement']['differs']} differ (INFO)."
+        )
+    uncovered = summary["requirements"]["uncovered"]
+    lines += ["", f"Requirements with no row: {', '.join(uncovered) if uncovered else 'none'}.", ""]
+    return "\n".join(lines)
+
+
+def _pct(share: Mapping[str, Any]) -> str:
+    return (
+        "n/a"
+        if share["percent"] is None
+        else f"{share['percent']} % ({share['passed']}/{share['judged']})"
+    )
+
+
+# Badges and JUnit -------------------------------------------------------------------------
+
+
+def badge(candidate_summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A shields.io endpoint document for one candidate's MUST compliance."""
+    percent = candidate_summary["must_compliance"]["percent"]
+    if percent is None:
+        message, color = "n/a", "lightgrey"
+    else:
+        message = f"{percent:g}%"
+        color = (
+            "brightgreen"
+            if percent == 100
+            else "yellow"
+            if percent >= 90
+            else "orange"
+            if percent >= 70
+            else "red"
+        )
+    return {"schemaVersion": 1, "label": "rIC MUST", "message": message, "color": color}
+
+
+def junit_xml(runs: Sequence[CandidateResults]) -> str:
+    """JUnit XML: a testsuite per candidate, a testcase per row."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for run in runs:
+        counts = Counter(r["verdict"] for r in run.results)
+        failures = sum(counts[v] for v in ("FAIL", "NON-STRICT", "XPASS"))
+        errors = counts["ERROR"] + counts["TIMEOUT"]
+        skipped = counts["UNSUPPORTED"] + counts["XFAIL"]
+        out.append(
+            f'  <testsuite name={quoteattr(run.name)} tests="{len(run.results)}" '
+            f'failures="{failures}" errors="{errors}" skipped="{skipped}">'
+        )
+        for r in run.results:
+            attrs = f'classname={quoteattr(r["area"])} name={quoteattr(r["row"])} time="{r["wall_ms"] / 1000:.4f}"'
+            verdict = r["verdict"]
+            detail = "\n".join(
+                r["mismatches"]
+                or [r.get("error") or r.get("timeout") or r.get("unsupported") or ""]
+            )
+            if verdict in ("FAIL", "NON-STRICT", "XPASS"):
+                body = f"<failure type={quoteattr(verdict)} message={quoteattr(verdict + ' ' + r['spec'])}>{html.escape(detail)}</failure>"
+            elif verdict in ("ERROR", "TIMEOUT"):
+                body = f"<error type={quoteattr(verdict)} message={quoteattr(detail[:200])}>{html.escape(detail)}</error>"
+            elif verdict in ("UNSUPPORTED", "XFAIL"):
+                reason = r.get("known_failure") or r.get("unsupported") or verdict
+                body = f"<skipped message={quoteattr(verdict + ': ' + reason)}/>"
+            else:
+                body = ""
+            out.append(f"    <testcase {attrs}>{body}</testcase>")
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"
+
+
+def write_reports(
+    runs: Sequence[CandidateResults], rows: Sequence[Row], out_dir: Path
+) -> dict[str, Any]:
+    """Write every derived report into ``out_dir``; return the summary."""
+    from .html_report import render_html
+
+    summary = summarize(runs, rows)
+    atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    atomic_write(out_dir / "summary.md", summary_markdown(summary))
+    atomic_write(out_dir / "junit.xml", junit_xml(runs))
+    atomic_write(out_dir / "index.html", render_html(runs, rows, summary))
+    for c in summary["candidates"]:
+        name = c["candidate"]["name"]
+        atomic_write(out_dir / "badges" / f"{name}.json", json.dumps(badge(c), indent=2) + "\n")
+    return summary
