@@ -15,7 +15,7 @@ from idlespec.reference import wall_clock
 from .candidates import CandidateError, available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
 from .reports import RawWriter, read_raw, requirement_coverage, suite_revision, summary_markdown, write_reports
-from .rows import AREAS, LEVELS, Row, TableError, load_rows, rows_by_id
+from .rows import AREAS, CASES_DIR, LEVELS, Row, TableError, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
 from .verdicts import FAILING, Verdict, load_known_failures
 
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="rebuild the reports from raw results")
     report.add_argument("raw", nargs="+", type=Path, help="raw .jsonl files, or folders holding raw/*.jsonl")
     report.add_argument("--out", "-o", type=Path, default=Path("reports"))
+    _add_cases(report)
 
     diff = commands.add_parser("diff", help="compare two runs by row id: flips first, then failure deltas")
     diff.add_argument("old", type=Path, help="a raw .jsonl file or a report folder")
@@ -53,12 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the tables as JSON")
     export.add_argument("--out", "-o", type=Path, help="file to write (default: stdout)")
+    _add_cases(export)
 
     commands.add_parser("demo", help="run a tour of spec behaviours on the reference")
     return parser
 
 
+def _add_cases(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cases", type=Path, default=CASES_DIR, metavar="DIR", help="the tables' folder (default: the tables idlespec ships)")
+
+
+def _rows(args: argparse.Namespace) -> list[Row]:
+    return load_rows(table_files(args.cases))
+
+
 def _add_filters(parser: argparse.ArgumentParser) -> None:
+    _add_cases(parser)
     parser.add_argument("-k", dest="keyword", metavar="TEXT", help="only rows whose id or description contains TEXT")
     parser.add_argument("--tag", action="append", default=[], help="only rows with this tag (repeatable: any)")
     parser.add_argument("--area", action="append", default=[], choices=AREAS, help="only rows of this area")
@@ -105,7 +116,7 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
         for name, origin in available_candidates().items():
             print(f"{name}\t{origin}", file=out)
         return 0
-    rows = load_rows()
+    rows = _rows(args)
     if args.what == "requirements":
         coverage = requirement_coverage(rows)
         for req, ids in coverage["covered_by"].items():
@@ -118,8 +129,8 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    rows = load_rows()
-    document = {"suite_revision": suite_revision(), "idlespec_version": idlespec.__version__, "rows": [r.to_json() for r in rows]}
+    rows = _rows(args)
+    document = {"suite_revision": suite_revision(table_files(args.cases)), "idlespec_version": idlespec.__version__, "rows": [r.to_json() for r in rows]}
     text = json.dumps(document, indent=1) + "\n"
     if args.out is None:
         out.write(text)
@@ -139,7 +150,7 @@ def _raw_files(paths: Sequence[Path]) -> list[Path]:
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     runs = [read_raw(path) for path in _raw_files(args.raw)]
-    summary = write_reports(runs, load_rows(), args.out)
+    summary = write_reports(runs, _rows(args), args.out)
     out.write(summary_markdown(summary))
     return 0
 
@@ -188,14 +199,15 @@ class _Progress:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    rows = select_rows(load_rows(), args)
+    all_rows = _rows(args)
+    rows = select_rows(all_rows, args)
     if not rows:
         print("idlespec: no row matches the filters", file=err)
         return EXIT_USAGE
     specs = args.candidate or list(builtin_candidates())
     candidates = [resolve_candidate(spec) for spec in specs]
-    index = rows_by_id(load_rows())
-    revision = suite_revision()
+    index = rows_by_id(all_rows)
+    revision = suite_revision(table_files(args.cases))
     enabled = args.progress == "always" or (args.progress == "auto" and err.isatty())
     progress = _Progress(err, len(rows) * len(candidates), enabled)
     runs = []
@@ -216,7 +228,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         bad = FAILING | ({Verdict.NON_STRICT} if args.strict else set())
         failed = failed or any(r.verdict in bad for r in results)
     progress.finish()
-    summary = write_reports(runs, load_rows(), args.out)
+    summary = write_reports(runs, all_rows, args.out)
     out.write(summary_markdown(summary))
     out.write(f"\nReports written to {args.out}/ (index.html, summary.json, summary.md, junit.xml, badges/, raw/).\n")
     return EXIT_FAILED if failed else 0

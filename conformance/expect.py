@@ -58,7 +58,9 @@ def _order(expected: list[str], trace: Trace, _tol: float) -> list[str]:
     return [f"order: expected idle callbacks {expected}, observed {observed}"]
 
 
-def _sequence(expected: list[str], trace: Trace, _tol: float) -> list[str]:
+def _sequence(expected: list[Any], trace: Trace, _tol: float) -> list[str]:
+    if expected and isinstance(expected[0], list):
+        return [problem for group in expected for problem in _sequence(group, trace, _tol)]
     firsts: list[int] = []
     for label in expected:
         index = next((i for i, c in enumerate(trace.calls) if c.label == label), None)
@@ -180,11 +182,14 @@ def _remaining_value(trace: Trace, key: str) -> float | str:
 
 def _handles(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
     problems = []
-    for label, want in expected.items():
-        got = trace.handles.get(label)
-        first = got[0] if got else None
-        if first != want or isinstance(first, bool):
-            problems.append(f"handles: expected {label!r} to get {want}, observed {first!r}")
+    for key, want in expected.items():
+        match = _KEY.match(key)
+        assert match is not None
+        got = trace.handles.get(match["label"]) or []
+        index = int(match["n"]) - 1 if match["n"] else 0
+        value = got[index] if 0 <= index < len(got) else None
+        if value != want or isinstance(value, bool):
+            problems.append(f"handles: expected {key!r} to get {want}, observed {value!r}")
     return problems
 
 

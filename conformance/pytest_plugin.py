@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .candidates import Candidate, resolve_candidate
-from .rows import CASES_DIR, SPEC_PATH, Row, load_rows, load_table, rows_by_id, spec_vocabulary
+from .rows import AREAS, CASES_DIR, Row, load_rows, load_table, rows_by_id, spec_vocabulary
 from .runner import DEFAULT_WATCHDOG_S, Result, run_one
 from .verdicts import Verdict, load_known_failures
 
@@ -64,7 +64,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     """A conformance table becomes a collector of its rows."""
     if _CANDIDATES not in parent.config.stash:
         return None
-    if file_path.suffix == ".toml" and file_path.parent == CASES_DIR and file_path != SPEC_PATH:
+    if file_path.suffix == ".toml" and file_path.stem in AREAS:
         return RowTable.from_parent(parent, path=file_path)
     return None
 

@@ -189,7 +189,7 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
         )
     return {
         "idlespec_version": idlespec.__version__,
-        "suite_revision": suite_revision(),
+        "suite_revision": suite_revision(sorted({Path(row.file) for row in rows})),
         "rows": {
             "total": len(rows),
             "by_area": {a: sum(1 for r in rows if r.area == a) for a in AREAS},

@@ -59,6 +59,7 @@ ACTIONS: Final = (
     "activate",
     "raise",
     "sample",
+    "return",
 )
 _LABEL_KEY = re.compile(
     r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
@@ -296,6 +297,8 @@ def _walk(
             labels[step["id"]] = "id"
         if action == "open_window":
             windows.add(step["open_window"])
+        if action == "return" and enclosing is None:
+            raise fail(here, "'return' belongs in the body of a callback")
         if action in ("sample", "repost") and (enclosing is None or enclosing[0] != "post"):
             raise fail(here, f"{action!r} belongs in the body of an idle callback (a post)")
         if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
@@ -337,7 +340,9 @@ def _check_expect(
                 _check_expect(alternative, f"{here}[{i}]", labels, fail)
             continue
         names: Iterable[str] = ()
-        if isinstance(value, list) and key != "reported":
+        if key == "sequence" and value and isinstance(value[0], list):
+            names = [name for group in value for name in group]
+        elif isinstance(value, list) and key != "reported":
             names = value
         elif isinstance(value, Mapping):
             names = value

@@ -25,7 +25,16 @@ DEFAULT_STEP_BUDGET = 200_000
 
 
 class ScenarioError(Exception):
-    """What a ``raise`` step raises."""
+    """What a ``raise`` step (and a throwing getter or valueOf) raises: a JS ``Error``."""
+
+
+#: ``{ js = "missing" }``: the argument is not passed at all.
+MISSING: Any = object()
+
+
+def error_name(error: BaseException) -> str:
+    """The JS name of an exception: the scenario's own errors are plain ``Error``s."""
+    return "Error" if isinstance(error, ScenarioError) else type(error).__name__
 
 
 class _ThrowingGetter(Mapping[str, Any]):
@@ -64,11 +73,20 @@ def decode_js(value: Any) -> Any:
                 "function": lambda *args: None,
                 "throwing-getter": _ThrowingGetter(),
                 "throwing-valueof": _ThrowingValueOf(),
+                "missing": MISSING,
             }[value["js"]]
         return {key: decode_js(item) for key, item in value.items()}
     if isinstance(value, list):
         return [decode_js(item) for item in value]
     return value
+
+
+class _Return(Exception):  # noqa: N818 - control flow, not an error
+    """A ``return`` step: ends the callback's body with a value."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
 
 
 class _WindowContext:
@@ -137,7 +155,7 @@ class Interpreter:
             self.trace.notes.append(f"virtual-time budget of {row.budget_ms:g} ms reached")
         names = {ctx.window: ctx.name for ctx in self.windows.values()}
         self.trace.reported = [
-            Reported(names.get(window, "?"), type(error).__name__, str(error))
+            Reported(names.get(window, "?"), error_name(error), str(error))
             for window, error in loop.reported
         ]
         return self.trace
@@ -162,7 +180,7 @@ class Interpreter:
         try:
             result = call()
         except Exception as error:
-            self.trace.sync_errors[key] = type(error).__name__
+            self.trace.sync_errors[key] = error_name(error)
             return None
         self.trace.sync_errors.setdefault(key, "none")
         return result
@@ -175,13 +193,10 @@ class Interpreter:
             if "callback" in step
             else self._idle_callback(label, step.get("body", ()), ctx)
         )
-        if "options" in step:
-            options = decode_js(step["options"])
-            handle = self._guard(
-                label, lambda: ctx.binding.request_idle_callback(callback, options)
-            )
-        else:
-            handle = self._guard(label, lambda: ctx.binding.request_idle_callback(callback))
+        options = decode_js(step["options"]) if "options" in step else MISSING
+        # Arguments end at the first missing one: requestIdleCallback() takes none at all.
+        args = [] if callback is MISSING else [callback] if options is MISSING else [callback, options]
+        handle = self._guard(label, lambda: ctx.binding.request_idle_callback(*args))
         if label not in self.trace.sync_errors or self.trace.sync_errors[label] == "none":
             self.trace.handles.setdefault(label, []).append(_jsonable(handle))
 
@@ -200,7 +215,8 @@ class Interpreter:
 
     def _do_cancel_handle(self, step: Mapping[str, Any], ctx: _WindowContext, *_: Any) -> None:
         value = decode_js(step["cancel_handle"])
-        self._guard(step.get("id", "cancel"), lambda: ctx.binding.cancel_idle_callback(value))
+        args = [] if value is MISSING else [value]
+        self._guard(step.get("id", "cancel"), lambda: ctx.binding.cancel_idle_callback(*args))
 
     def _do_timer(self, step: Mapping[str, Any], ctx: _WindowContext, *_: Any) -> None:
         label = step["timer"]
@@ -258,6 +274,9 @@ class Interpreter:
     def _do_raise(self, step: Mapping[str, Any], *_: Any) -> None:
         raise ScenarioError(step["raise"])
 
+    def _do_return(self, step: Mapping[str, Any], *_: Any) -> None:
+        raise _Return(decode_js(step["return"]))
+
     def _do_sample(
         self, step: Mapping[str, Any], ctx: _WindowContext, deadline: Any, label: str | None
     ) -> None:
@@ -278,22 +297,30 @@ class Interpreter:
     def _idle_callback(
         self, label: str, body: Sequence[Mapping[str, Any]], ctx: _WindowContext
     ) -> Callable[..., None]:
-        def callback(*args: Any) -> None:
+        def callback(*args: Any) -> Any:
             deadline = args[0] if args else None
             remaining, timed_out = self._probe(deadline)
             self._record(
                 "idle", label, ctx, did_timeout=timed_out, remaining=remaining, argc=len(args)
             )
-            self.run_steps(body, ctx, deadline, label)
+            try:
+                self.run_steps(body, ctx, deadline, label)
+            except _Return as returned:
+                return returned.value
+            return None
 
         return callback
 
     def _plain_callback(
         self, kind: str, label: str, body: Sequence[Mapping[str, Any]], ctx: _WindowContext
     ) -> Callable[..., None]:
-        def callback(*args: Any) -> None:
+        def callback(*args: Any) -> Any:
             self._record(kind, label, ctx)
-            self.run_steps(body, ctx)
+            try:
+                self.run_steps(body, ctx)
+            except _Return as returned:
+                return returned.value
+            return None
 
         return callback
 

@@ -109,3 +109,10 @@ def test_shipped_tables_load_and_are_ordered_by_area() -> None:
     assert [f.stem for f in files] == sorted((f.stem for f in files), key=[
         "idl", "fifo", "idle-periods", "deadlines", "timeouts", "cancellation", "exceptions",
         "event-loop", "windows"].index)
+
+
+def test_return_outside_a_body_and_grouped_sequence_labels(tmp_path: Path) -> None:
+    with pytest.raises(TableError, match="'return' belongs in the body"):
+        load_table(write(tmp_path, GOOD.replace('{ post = "b" }', '{ return = 1 }')))
+    with pytest.raises(TableError, match="'zz' names no label"):
+        load_table(write(tmp_path, GOOD.replace('order = ["a"]', 'sequence = [["a"], ["zz"]]')))

@@ -303,3 +303,38 @@ def test_candidate_shape_checks() -> None:
     assert not check(types.SimpleNamespace(name=1, kind="native", install=print))
     assert not check(types.SimpleNamespace(name="x", kind="other"))
     assert check(types.SimpleNamespace(name="x", kind="native", install=print))
+
+
+def test_missing_arguments_and_js_error_names() -> None:
+    row = make_row(
+        [
+            {"post": "none", "callback": {"js": "missing"}},
+            {"post": "a", "options": {"js": "missing"}},
+            {"post": "g", "options": {"js": "throwing-getter"}},
+            {"cancel_handle": {"js": "missing"}, "id": "c"},
+            {"post": "b", "body": [{"repost": "b", "times": 2}]},
+        ]
+    )
+    trace = run_row(row, REF)
+    assert trace.sync_errors == {"none": "TypeError", "a": "none", "g": "Error", "c": "TypeError", "b": "none"}
+    assert trace.handles == {"a": [1], "b": [2, 3]}
+    from idlespec.conformance.expect import check
+
+    assert check({"handles": {"b@2": 3, "b": 2}}, trace, 0.001) == []
+    assert check({"handles": {"b@3": 4}}, trace, 0.001) == ["handles: expected 'b@3' to get 4, observed None"]
+
+
+def test_return_step_and_grouped_sequences() -> None:
+    from idlespec.conformance.expect import check
+
+    row = make_row(
+        [
+            {"post": "a", "body": [{"return": 5}, {"raise": "never reached"}]},
+            {"timer": "t", "body": [{"return": {"js": "function"}}]},
+            {"post": "b"},
+        ]
+    )
+    trace = run_row(row, REF)
+    assert [c.label for c in trace.calls] == ["t", "a", "b"] and trace.reported == []
+    assert check({"sequence": [["t", "a"], ["a", "b"]]}, trace, 0.001) == []
+    assert check({"sequence": [["t", "a"], ["b", "a"]]}, trace, 0.001) != []
