@@ -48,11 +48,19 @@ class Binding(Protocol):
 
 @runtime_checkable
 class HostedCandidate(Protocol):
-    """A native or userland candidate."""
+    """A native or userland candidate (plain class attributes satisfy these properties)."""
 
-    name: str
-    version: str
-    kind: Literal["native", "userland"]
+    @property
+    def name(self) -> str:
+        """A short name, used in reports and on the command line."""
+
+    @property
+    def version(self) -> str:
+        """The version judged."""
+
+    @property
+    def kind(self) -> Literal["native", "userland"]:
+        """How it is hosted."""
 
     def install(self, window: Any) -> Binding:
         """Install on one window; return the binding the scenario calls."""
@@ -62,10 +70,21 @@ class HostedCandidate(Protocol):
 class SelfHostedCandidate(Protocol):
     """A candidate with its own event loop."""
 
-    name: str
-    version: str
-    kind: Literal["self-hosted"]
-    unsupported_actions: frozenset[str]
+    @property
+    def name(self) -> str:
+        """A short name, used in reports and on the command line."""
+
+    @property
+    def version(self) -> str:
+        """The version judged."""
+
+    @property
+    def kind(self) -> Literal["self-hosted"]:
+        """How it is hosted."""
+
+    @property
+    def unsupported_actions(self) -> frozenset[str]:
+        """Step actions it cannot perform: rows using them are UNSUPPORTED."""
 
     def run_row(self, row: Row) -> Trace:
         """Perform the row's scenario in the candidate's own world and return the trace."""
@@ -120,39 +139,32 @@ class ReferenceCandidate:
     """The reference itself: the spec's algorithms, native."""
 
     name = "reference"
+    version = idlespec.__version__
     kind: Literal["native"] = "native"
     provenance = "idlespec.reference (the executable spec)"
-
-    @property
-    def version(self) -> str:
-        """idlespec's version."""
-        return idlespec.__version__
 
     def install(self, window: Window) -> Window:
         """The reference window already implements requestIdleCallback."""
         return window
 
 
+_BUILTIN_SHIMS = (
+    ("settimeout-shim", "idlespec.shims.settimeout"),
+    ("polyfill", "idlespec.shims.polyfill"),
+)
+
+
 def builtin_candidates() -> dict[str, Callable[[], Candidate]]:
     """The candidates idlespec ships, by name (factories, so nothing loads until asked)."""
 
-    def settimeout_shim() -> Candidate:
-        from idlespec.shims.settimeout import candidate
-
-        return candidate
-
-    def polyfill() -> Candidate:
-        from idlespec.shims.polyfill import candidate
-
-        return candidate
+    def shim(module: str) -> Callable[[], Candidate]:
+        # Imported when asked for, so listing candidates loads no shim.
+        return lambda: _as_candidate(importlib.import_module(module).candidate, module)
 
     found: dict[str, Callable[[], Candidate]] = {"reference": ReferenceCandidate}
-    for name, factory, module in (
-        ("settimeout-shim", settimeout_shim, "idlespec.shims.settimeout"),
-        ("polyfill", polyfill, "idlespec.shims.polyfill"),
-    ):
+    for name, module in _BUILTIN_SHIMS:
         if importlib.util.find_spec(module) is not None:
-            found[name] = factory
+            found[name] = shim(module)
     return found
 
 

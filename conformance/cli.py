@@ -14,7 +14,14 @@ from idlespec.reference import wall_clock
 
 from .candidates import CandidateError, available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
-from .reports import RawWriter, read_raw, requirement_coverage, suite_revision, summary_markdown, write_reports
+from .reports import (
+    RawWriter,
+    read_raw,
+    requirement_coverage,
+    suite_revision,
+    summary_markdown,
+    write_reports,
+)
 from .rows import AREAS, CASES_DIR, LEVELS, Row, TableError, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
 from .verdicts import FAILING, Verdict, load_known_failures
@@ -26,29 +33,54 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
-        prog="idlespec", description="requestIdleCallback: the spec, executable, and a suite that judges others."
+        prog="idlespec",
+        description="requestIdleCallback: the spec, executable, and a suite that judges others.",
     )
     parser.add_argument("--version", action="version", version=idlespec.__version__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run rows against candidates and write reports")
-    run.add_argument("--candidate", "-c", action="append", metavar="NAME", help="a built-in or entry-point name, or module:attribute (repeatable; default: every built-in)")
+    run.add_argument(
+        "--candidate",
+        "-c",
+        action="append",
+        metavar="NAME",
+        help="a built-in or entry-point name, or module:attribute "
+        "(repeatable; default: every built-in)",
+    )
     _add_filters(run)
-    run.add_argument("--out", "-o", type=Path, default=Path("reports"), help="report folder (default: reports)")
+    run.add_argument(
+        "--out", "-o", type=Path, default=Path("reports"), help="report folder (default: reports)"
+    )
     run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
-    run.add_argument("--watchdog", type=float, default=DEFAULT_WATCHDOG_S, metavar="S", help="real seconds a row may take (default %(default)s)")
-    run.add_argument("--progress", choices=("auto", "always", "never"), default="auto", help="progress bar on stderr (auto: on a terminal)")
+    run.add_argument(
+        "--watchdog",
+        type=float,
+        default=DEFAULT_WATCHDOG_S,
+        metavar="S",
+        help="real seconds a row may take (default %(default)s)",
+    )
+    run.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress bar on stderr (auto: on a terminal)",
+    )
 
     listing = commands.add_parser("list", help="list rows, candidates or requirements")
     listing.add_argument("what", choices=("rows", "candidates", "requirements"))
     _add_filters(listing)
 
     report = commands.add_parser("report", help="rebuild the reports from raw results")
-    report.add_argument("raw", nargs="+", type=Path, help="raw .jsonl files, or folders holding raw/*.jsonl")
+    report.add_argument(
+        "raw", nargs="+", type=Path, help="raw .jsonl files, or folders holding raw/*.jsonl"
+    )
     report.add_argument("--out", "-o", type=Path, default=Path("reports"))
     _add_cases(report)
 
-    diff = commands.add_parser("diff", help="compare two runs by row id: flips first, then failure deltas")
+    diff = commands.add_parser(
+        "diff", help="compare two runs by row id: flips first, then failure deltas"
+    )
     diff.add_argument("old", type=Path, help="a raw .jsonl file or a report folder")
     diff.add_argument("new", type=Path)
 
@@ -61,7 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_cases(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cases", type=Path, default=CASES_DIR, metavar="DIR", help="the tables' folder (default: the tables idlespec ships)")
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        default=CASES_DIR,
+        metavar="DIR",
+        help="the tables' folder (default: the tables idlespec ships)",
+    )
 
 
 def _rows(args: argparse.Namespace) -> list[Row]:
@@ -70,10 +108,18 @@ def _rows(args: argparse.Namespace) -> list[Row]:
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     _add_cases(parser)
-    parser.add_argument("-k", dest="keyword", metavar="TEXT", help="only rows whose id or description contains TEXT")
-    parser.add_argument("--tag", action="append", default=[], help="only rows with this tag (repeatable: any)")
-    parser.add_argument("--area", action="append", default=[], choices=AREAS, help="only rows of this area")
-    parser.add_argument("--level", action="append", default=[], choices=LEVELS, help="only rows of this level")
+    parser.add_argument(
+        "-k", dest="keyword", metavar="TEXT", help="only rows whose id or description contains TEXT"
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], help="only rows with this tag (repeatable: any)"
+    )
+    parser.add_argument(
+        "--area", action="append", default=[], choices=AREAS, help="only rows of this area"
+    )
+    parser.add_argument(
+        "--level", action="append", default=[], choices=LEVELS, help="only rows of this level"
+    )
 
 
 def select_rows(rows: Sequence[Row], args: argparse.Namespace) -> list[Row]:
@@ -89,7 +135,9 @@ def select_rows(rows: Sequence[Row], args: argparse.Namespace) -> list[Row]:
     ]
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the command line; return the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -130,7 +178,11 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
     rows = _rows(args)
-    document = {"suite_revision": suite_revision(table_files(args.cases)), "idlespec_version": idlespec.__version__, "rows": [r.to_json() for r in rows]}
+    document = {
+        "suite_revision": suite_revision(table_files(args.cases)),
+        "idlespec_version": idlespec.__version__,
+        "rows": [r.to_json() for r in rows],
+    }
     text = json.dumps(document, indent=1) + "\n"
     if args.out is None:
         out.write(text)
@@ -167,9 +219,15 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     print(f"flips ({len(flips)}):", file=out)
     for (candidate, row), before, after in sorted(flips, key=lambda f: (f[2] not in failing, f[0])):
         print(f"  {candidate}\t{row}\t{before} -> {after}", file=out)
-    for label, keys in (("only in old", old.keys() - new.keys()), ("only in new", new.keys() - old.keys())):
+    for label, keys in (
+        ("only in old", old.keys() - new.keys()),
+        ("only in new", new.keys() - old.keys()),
+    ):
         if keys:
-            print(f"{label} ({len(keys)}): " + ", ".join(f"{c}:{r}" for c, r in sorted(keys)), file=out)
+            print(
+                f"{label} ({len(keys)}): " + ", ".join(f"{c}:{r}" for c, r in sorted(keys)),
+                file=out,
+            )
     print("failure deltas:", file=out)
     for candidate in sorted({c for c, _ in old} | {c for c, _ in new}):
         before = sum(1 for (c, _), x in old.items() if c == candidate and x["verdict"] in failing)
@@ -188,7 +246,11 @@ class _Progress:
             return
         width = 30
         filled = width * self.done // max(self.total, 1)
-        line = f"\r{candidate:<16} [{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} {result.verdict!s:<11} {result.row.id[:48]:<48}"
+        bar = "#" * filled + "-" * (width - filled)
+        line = (
+            f"\r{candidate:<16} [{bar}] {self.done}/{self.total} "
+            f"{result.verdict!s:<11} {result.row.id[:48]:<48}"
+        )
         self.stream.write(line)
         self.stream.flush()
 
@@ -214,7 +276,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failed = False
     for candidate in candidates:
         known = load_known_failures(candidate.name, index)
-        info = {"name": candidate.name, "version": candidate.version, "kind": candidate.kind, "provenance": getattr(candidate, "provenance", "")}
+        info = {
+            "name": candidate.name,
+            "version": candidate.version,
+            "kind": candidate.kind,
+            "provenance": getattr(candidate, "provenance", ""),
+        }
         writer = RawWriter(args.out, info, revision)
         start = wall_clock()
 
@@ -230,7 +297,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress.finish()
     summary = write_reports(runs, all_rows, args.out)
     out.write(summary_markdown(summary))
-    out.write(f"\nReports written to {args.out}/ (index.html, summary.json, summary.md, junit.xml, badges/, raw/).\n")
+    out.write(
+        f"\nReports written to {args.out}/ "
+        "(index.html, summary.json, summary.md, junit.xml, badges/, raw/).\n"
+    )
     return EXIT_FAILED if failed else 0
-
-

@@ -195,7 +195,8 @@ def _handles(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str
 
 def _sync_error(expected: Mapping[str, str], trace: Trace, _tol: float) -> list[str]:
     return [
-        f"sync_error: expected {label!r} to raise {want}, observed {trace.sync_errors.get(label, 'not called')}"
+        f"sync_error: expected {label!r} to raise {want}, "
+        f"observed {trace.sync_errors.get(label, 'not called')}"
         for label, want in expected.items()
         if trace.sync_errors.get(label) != want
     ]

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
+table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
 th{background:#f3f3f3;text-align:left}td.v{text-align:center;font-weight:600;white-space:nowrap}
 .PASS{background:#d9f2d9}.FAIL{background:#f7c6c6}.NON-STRICT{background:#fde7c2}.INFO{background:#e3ecfa}
 .XFAIL{background:#eee}.XPASS{background:#f2b8f2}.UNSUPPORTED{background:#f6f6f6;color:#777}
@@ -69,7 +70,8 @@ def render_html(
                 else:
                     verdict = escape(result["verdict"])
                     out.append(
-                        f"<td class='v {verdict}'><a href='#cell-{escape(name)}-{escape(row.id)}'>{verdict}</a></td>"
+                        f"<td class='v {verdict}'><a href='#cell-{escape(name)}-{escape(row.id)}'>"
+                        f"{verdict}</a></td>"
                     )
             out.append("</tr>")
         out.append("</table>")
@@ -82,7 +84,8 @@ def render_html(
 
 def _summary_table(summary: Mapping[str, Any]) -> str:
     cells = [
-        "<table><tr><th>candidate</th><th>kind</th><th>MUST compliance</th><th>SHOULD strictness</th>"
+        "<table><tr><th>candidate</th><th>kind</th><th>MUST compliance</th>"
+        "<th>SHOULD strictness</th>"
         "<th>ref rows (same / differ)</th><th>verdicts</th></tr>"
     ]
     for c in summary["candidates"]:
@@ -99,7 +102,8 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
         )
     cells.append("</table>")
     cells.append(
-        "<p class=muted>MUST compliance and SHOULD strictness count raw verdicts (before expectation "
+        "<p class=muted>MUST compliance and SHOULD strictness count raw verdicts "
+        "(before expectation "
         "files): rows that pass over rows judged; UNSUPPORTED rows are not judged. ref rows record "
         "where a candidate's choice differs from the reference's policy and are never judged.</p>"
     )
@@ -125,7 +129,7 @@ def _row_details(
         + (f", source {escape(row.source)}" if row.source else "")
         + f", covers {escape(', '.join(row.covers))}.</p>",
         "<details><summary>steps and expectation</summary>",
-        f"<pre>{escape(json.dumps({'steps': list(row.steps), 'later': list(row.later), 'expect': dict(row.expect)}, indent=1))}</pre>",
+        f"<pre>{escape(json.dumps(_scenario(row), indent=1))}</pre>",
         "</details>",
     ]
     for name in names:
@@ -145,6 +149,10 @@ def _row_details(
             f"{_trace_table(result.get('trace'))}</details>"
         )
     return "\n".join(out)
+
+
+def _scenario(row: Row) -> dict[str, Any]:
+    return {"steps": list(row.steps), "later": list(row.later), "expect": dict(row.expect)}
 
 
 def _trace_table(trace: Mapping[str, Any] | None) -> str:

@@ -35,7 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         dest="idlespec_candidates",
         metavar="NAME",
-        help="run the conformance rows against this candidate (name or module:attribute; repeatable)",
+        help="run the conformance rows against this candidate "
+        "(name or module:attribute; repeatable)",
     )
     group.addoption(
         "--idlespec-watchdog",
@@ -55,7 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{level}: a conformance row of level {level}")
     config.stash[_CANDIDATES] = [resolve_candidate(spec) for spec in specs]
     index = rows_by_id(load_rows())
-    config.stash[_KNOWN] = {c.name: load_known_failures(c.name, index) for c in config.stash[_CANDIDATES]}
+    config.stash[_KNOWN] = {
+        c.name: load_known_failures(c.name, index) for c in config.stash[_CANDIDATES]
+    }
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES_DIR)]
 
@@ -106,7 +109,9 @@ class RowItem(pytest.Item):
         watchdog = float(self.config.getoption("idlespec_watchdog"))
         result = run_one(self.row, self.candidate, known, watchdog_s=watchdog)
         if result.verdict is Verdict.INFO:
-            self.add_report_section("call", "idlespec", "INFO: " + "; ".join(result.outcome.mismatches))
+            self.add_report_section(
+                "call", "idlespec", "INFO: " + "; ".join(result.outcome.mismatches)
+            )
         if result.verdict in (Verdict.PASS, Verdict.INFO):
             return
         if result.verdict is Verdict.XFAIL:

@@ -26,10 +26,22 @@ from xml.sax.saxutils import quoteattr
 
 import idlespec
 
+from .html_report import render_html
 from .rows import AREAS, LEVELS, SCHEMA_PATH, SPEC_PATH, Row, spec_vocabulary, table_files
 from .verdicts import Verdict
 
 RAW_DIR = "raw"
+_COLUMNS = (
+    "PASS",
+    "FAIL",
+    "NON-STRICT",
+    "INFO",
+    "XFAIL",
+    "XPASS",
+    "UNSUPPORTED",
+    "ERROR",
+    "TIMEOUT",
+)
 _JUDGED_OUT = {str(Verdict.UNSUPPORTED)}
 
 
@@ -223,8 +235,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         f"{summary['rows']['total']} rows "
         f"({', '.join(f'{n} {lv}' for lv, n in summary['rows']['by_level'].items())}).",
         "",
-        "| candidate | MUST compliance | SHOULD strictness | PASS | FAIL | NON-STRICT | INFO | XFAIL | XPASS | UNSUPPORTED | ERROR | TIMEOUT |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| candidate | MUST compliance | SHOULD strictness | " + " | ".join(_COLUMNS) + " |",
+        "|---|---|---" + "|---" * len(_COLUMNS) + "|",
     ]
     for c in summary["candidates"]:
         counts = c["counts"]
@@ -232,20 +244,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         lines.append(
             f"| {c['candidate']['name']} {c['candidate'].get('version', '')} "
             f"| {_pct(must)} | {_pct(should)} | "
-            + " | ".join(
-                str(counts[v])
-                for v in (
-                    "PASS",
-                    "FAIL",
-                    "NON-STRICT",
-                    "INFO",
-                    "XFAIL",
-                    "XPASS",
-                    "UNSUPPORTED",
-                    "ERROR",
-                    "TIMEOUT",
-                )
-            )
+            + " | ".join(str(counts[v]) for v in _COLUMNS)
             + " |"
         )
     lines += ["", "How the percentages are computed (raw verdicts, before expectation files):", ""]
@@ -328,8 +327,6 @@ def write_reports(
     runs: Sequence[CandidateResults], rows: Sequence[Row], out_dir: Path
 ) -> dict[str, Any]:
     """Write every derived report into ``out_dir``; return the summary."""
-    from .html_report import render_html
-
     summary = summarize(runs, rows)
     atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
     atomic_write(out_dir / "summary.md", summary_markdown(summary))

@@ -244,7 +244,7 @@ def _check_row(path: Path, raw: Mapping[str, Any], vocabulary: SpecVocabulary) -
         (f"later[{i}].steps", block["steps"]) for i, block in enumerate(raw.get("later", []))
     ]
     for where, steps in blocks:
-        _walk(steps, where, None, labels, windows, actions, fail)
+        _walk(steps, where, None, labels=labels, windows=windows, actions=actions, fail=fail)
     _check_references(raw, labels, windows, fail)
     _check_expect(raw["expect"], "expect", labels, fail)
     return Row(
@@ -277,6 +277,7 @@ def _walk(
     steps: Sequence[Mapping[str, Any]],
     where: str,
     enclosing: tuple[str, str] | None,
+    *,
     labels: dict[str, str],
     windows: set[str],
     actions: set[str],
@@ -305,7 +306,13 @@ def _walk(
             raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
         if "body" in step:
             _walk(
-                step["body"], f"{here}.body", (action, step[action]), labels, windows, actions, fail
+                step["body"],
+                f"{here}.body",
+                (action, step[action]),
+                labels=labels,
+                windows=windows,
+                actions=actions,
+                fail=fail,
             )
 
 
@@ -342,9 +349,7 @@ def _check_expect(
         names: Iterable[str] = ()
         if key == "sequence" and value and isinstance(value[0], list):
             names = [name for group in value for name in group]
-        elif isinstance(value, list) and key != "reported":
-            names = value
-        elif isinstance(value, Mapping):
+        elif (isinstance(value, list) and key != "reported") or isinstance(value, Mapping):
             names = value
         for name in names:
             match = _LABEL_KEY.match(name)

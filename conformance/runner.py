@@ -13,7 +13,7 @@ from typing import Any
 
 from idlespec.reference import GlobalClockFollower, TaskBudgetExceeded, wall_clock
 
-from .candidates import Candidate, HostedCandidate
+from .candidates import Candidate, HostedCandidate, SelfHostedCandidate
 from .expect import check
 from .rows import Row
 from .scenario import DEFAULT_STEP_BUDGET, run_row
@@ -25,8 +25,10 @@ DEFAULT_WATCHDOG_S = 10.0
 
 
 class WatchdogTimeout(BaseException):
-    """Raised into a hung candidate by the wall-clock watchdog (a BaseException, so that a
-    candidate's ``except Exception`` cannot swallow it)."""
+    """Raised into a hung candidate by the wall-clock watchdog.
+
+    A BaseException, so that a candidate's ``except Exception`` cannot swallow it.
+    """
 
 
 @dataclass
@@ -125,10 +127,10 @@ def run_one(
 
 
 def _trace(row: Row, candidate: Candidate, step_budget: int) -> Trace:
-    if candidate.kind == "self-hosted":
-        return candidate.run_row(row)  # type: ignore[union-attr]
-    hosted: HostedCandidate = candidate  # type: ignore[assignment]
-    return run_row(row, hosted, step_budget)
+    if isinstance(candidate, SelfHostedCandidate) and candidate.kind == "self-hosted":
+        return candidate.run_row(row)
+    assert isinstance(candidate, HostedCandidate)
+    return run_row(row, candidate, step_budget)
 
 
 def run_rows(

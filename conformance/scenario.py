@@ -81,7 +81,7 @@ def decode_js(value: Any) -> Any:
     return value
 
 
-class _Return(Exception):  # noqa: N818 - control flow, not an error
+class _Return(Exception):
     """A ``return`` step: ends the callback's body with a value."""
 
     def __init__(self, value: Any) -> None:
@@ -145,9 +145,7 @@ class Interpreter:
             if at > stop:
                 break
             loop.run(until=at, max_tasks=tasks_left)
-            loop.queue_task(
-                lambda block=block: self.run_steps(block["steps"], main), window=main.window
-            )
+            loop.queue_task(self._later_block(block["steps"], main), window=main.window)
         until = row.run_until
         self.trace.quiescent = loop.run(until=until, budget=row.budget_ms, max_tasks=tasks_left)
         self.trace.final_time = loop.now
@@ -159,6 +157,11 @@ class Interpreter:
             for window, error in loop.reported
         ]
         return self.trace
+
+    def _later_block(
+        self, steps: Sequence[Mapping[str, Any]], ctx: _WindowContext
+    ) -> Callable[[], None]:
+        return lambda: self.run_steps(steps, ctx)
 
     # Steps ------------------------------------------------------------------------------
 
@@ -195,7 +198,9 @@ class Interpreter:
         )
         options = decode_js(step["options"]) if "options" in step else MISSING
         # Arguments end at the first missing one: requestIdleCallback() takes none at all.
-        args = [] if callback is MISSING else [callback] if options is MISSING else [callback, options]
+        args = (
+            [] if callback is MISSING else [callback] if options is MISSING else [callback, options]
+        )
         handle = self._guard(label, lambda: ctx.binding.request_idle_callback(*args))
         if label not in self.trace.sync_errors or self.trace.sync_errors[label] == "none":
             self.trace.handles.setdefault(label, []).append(_jsonable(handle))

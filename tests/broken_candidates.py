@@ -41,7 +41,9 @@ class _Binding:
 class _Deadline:
     """A deadline that lies: ``extra`` ms more, or didTimeout forced."""
 
-    def __init__(self, real: IdleDeadline, extra: float = 0.0, did_timeout: bool | None = None) -> None:
+    def __init__(
+        self, real: IdleDeadline, extra: float = 0.0, did_timeout: bool | None = None
+    ) -> None:
         self.real, self.extra, self.forced = real, extra, did_timeout
 
     def time_remaining(self) -> float:
@@ -122,5 +124,12 @@ class StopsAfterException(_Broken):
         return super().request(window, guarded, options)
 
 
-BROKEN = [Lifo(), Cap60(), CancelPendingOnly(), IgnoresTimeout(), NeverTimedOut(), StopsAfterException()]
+BROKEN = [
+    Lifo(),
+    Cap60(),
+    CancelPendingOnly(),
+    IgnoresTimeout(),
+    NeverTimedOut(),
+    StopsAfterException(),
+]
 lifo = Lifo()

@@ -54,7 +54,10 @@ def trace() -> Trace:
         ({"argc": {"a": 1, "a@2": 2}}, None),
         ({"argc": {"a@2": 1}}, "argc: expected 'a@2' to get 1 argument(s), observed 2"),
         ({"argc": {"zz": 1}}, "observed no run"),
-        ({"time": {"b": 10, "a@2": 50}, "time_min": {"b": 9.9995}, "time_max": {"b": 10.0005}}, None),
+        (
+            {"time": {"b": 10, "a@2": 50}, "time_min": {"b": 9.9995}, "time_max": {"b": 10.0005}},
+            None,
+        ),
         ({"time": {"b": 11}}, "time: expected 'b' at 11 ms, observed 10"),
         ({"time_min": {"a@3": 0}}, "time_min: 'a@3' never ran"),
         ({"remaining": {"a": 50, "a.s": 45, "a@2.s": 45}, "remaining_max": {"b": 0}}, None),
@@ -73,7 +76,10 @@ def trace() -> Trace:
         ({"final_time": 100}, None),
         ({"final_time": 99}, "final_time: expected 99 ms, observed 100"),
         ({"any_of": [{"order": ["b"]}, {"count": {"a": 2}}]}, None),
-        ({"any_of": [{"order": ["b"]}, {"count": {"a": 1}}]}, "none of the acceptable outcomes holds"),
+        (
+            {"any_of": [{"order": ["b"]}, {"count": {"a": 1}}]},
+            "none of the acceptable outcomes holds",
+        ),
     ],
 )
 def test_predicates(expect: dict[str, object], problem: str | None) -> None:
@@ -92,8 +98,16 @@ def test_trace_round_trips_through_json() -> None:
 
 def row(level: str = "must", row_id: str = "fifo-x") -> Row:
     return Row(
-        id=row_id, description="d" * 10, spec="#conformance", level=level, area="fifo",
-        tags=(), covers=("R-01",), steps=(), expect={"order": []}, file="fifo.toml",
+        id=row_id,
+        description="d" * 10,
+        spec="#conformance",
+        level=level,
+        area="fifo",
+        tags=(),
+        covers=("R-01",),
+        steps=(),
+        expect={"order": []},
+        file="fifo.toml",
     )
 
 

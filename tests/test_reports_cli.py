@@ -64,18 +64,31 @@ def _point_cli_at(cases: Path) -> None:
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     args = list(argv)
-    if args and args[0] in ("run", "list", "report", "export") and not (args[0] == "list" and args[1] == "candidates"):
+    if (
+        args
+        and args[0] in ("run", "list", "report", "export")
+        and not (args[0] == "list" and args[1] == "candidates")
+    ):
         args += CASES
     status = main(args, stdout=out, stderr=err)
     return status, out.getvalue(), err.getvalue()
 
 
 def test_run_writes_every_report(tmp_path: Path) -> None:
-    status, out, err = cli("run", "-c", "reference", "-k", "fifo-", "--out", str(tmp_path), "--progress", "always")
+    status, out, err = cli(
+        "run", "-c", "reference", "-k", "fifo-", "--out", str(tmp_path), "--progress", "always"
+    )
     assert status == 0, err
     assert "| reference" in out and "MUST" in out
     assert "[#" in err  # the progress bar
-    for name in ("summary.json", "summary.md", "index.html", "junit.xml", "badges/reference.json", "raw/reference.jsonl"):
+    for name in (
+        "summary.json",
+        "summary.md",
+        "index.html",
+        "junit.xml",
+        "badges/reference.json",
+        "raw/reference.jsonl",
+    ):
         assert (tmp_path / name).is_file(), name
     assert not list(tmp_path.glob("raw/*.partial"))
     lines = [json.loads(x) for x in (tmp_path / "raw/reference.jsonl").read_text().splitlines()]
@@ -93,11 +106,24 @@ def test_run_writes_every_report(tmp_path: Path) -> None:
     assert suites[0].get("name") == "reference" and suites[0].get("failures") == "0"
     assert json.loads((tmp_path / "badges/reference.json").read_text())["message"] == "100%"
     page = (tmp_path / "index.html").read_text()
-    assert f"#cell-reference-{ROW}" in page and "https://w3c.github.io/requestidlecallback/#invoke-idle-callbacks-algorithm" in page
+    assert (
+        f"#cell-reference-{ROW}" in page
+        and "https://w3c.github.io/requestidlecallback/#invoke-idle-callbacks-algorithm" in page
+    )
 
 
 def test_a_broken_candidate_fails_the_run_and_the_reports_show_it(tmp_path: Path) -> None:
-    status, out, _ = cli("run", "-c", "broken_candidates:lifo", "-k", ROW, "--out", str(tmp_path), "--progress", "never")
+    status, out, _ = cli(
+        "run",
+        "-c",
+        "broken_candidates:lifo",
+        "-k",
+        ROW,
+        "--out",
+        str(tmp_path),
+        "--progress",
+        "never",
+    )
     assert status == 1
     result = read_raw(tmp_path / "raw/broken-lifo.jsonl").results[0]
     assert result["verdict"] == "FAIL"
@@ -111,13 +137,41 @@ def test_hostile_candidate_output_is_escaped_in_html(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     record = {
-        "type": "result", "row": ROW, "area": "fifo", "level": "must", "spec": "#x", "candidate": "<b>",
-        "verdict": "ERROR", "raw_verdict": "ERROR", "known_failure": None, "mismatches": [],
-        "error": "<script>alert(1)</script>", "timeout": None, "unsupported": None,
-        "trace": {"calls": [{"t": 0, "kind": "idle", "label": "<img src=x>", "window": "main", "did_timeout": None, "remaining": None, "argc": 1}]},
+        "type": "result",
+        "row": ROW,
+        "area": "fifo",
+        "level": "must",
+        "spec": "#x",
+        "candidate": "<b>",
+        "verdict": "ERROR",
+        "raw_verdict": "ERROR",
+        "known_failure": None,
+        "mismatches": [],
+        "error": "<script>alert(1)</script>",
+        "timeout": None,
+        "unsupported": None,
+        "trace": {
+            "calls": [
+                {
+                    "t": 0,
+                    "kind": "idle",
+                    "label": "<img src=x>",
+                    "window": "main",
+                    "did_timeout": None,
+                    "remaining": None,
+                    "argc": 1,
+                }
+            ]
+        },
         "wall_ms": 1.0,
     }
-    header = {"type": "header", "suite_revision": "x", "idlespec_version": "0", "candidate": {"name": "evil<i>"}, "python": "3"}
+    header = {
+        "type": "header",
+        "suite_revision": "x",
+        "idlespec_version": "0",
+        "candidate": {"name": "evil<i>"},
+        "python": "3",
+    }
     (raw / "evil.jsonl").write_text(json.dumps(header) + "\n" + json.dumps(record) + "\n")
     status, _, err = cli("report", str(tmp_path), "--out", str(tmp_path / "out"))
     assert status == 0, err
@@ -128,7 +182,9 @@ def test_hostile_candidate_output_is_escaped_in_html(tmp_path: Path) -> None:
 
 
 def test_report_diff_list_export(tmp_path: Path) -> None:
-    cli("run", "-c", "reference", "-k", "fifo-", "--out", str(tmp_path / "a"), "--progress", "never")
+    cli(
+        "run", "-c", "reference", "-k", "fifo-", "--out", str(tmp_path / "a"), "--progress", "never"
+    )
     cli("run", "-c", "reference", "-k", ROW2, "--out", str(tmp_path / "b"), "--progress", "never")
     old = tmp_path / "a/raw/reference.jsonl"
     lines = old.read_text().splitlines()
@@ -145,13 +201,17 @@ def test_report_diff_list_export(tmp_path: Path) -> None:
     status, out, _ = cli("report", str(old), "--out", str(tmp_path / "c"))
     assert status == 0 and (tmp_path / "c/index.html").exists()
     assert cli("list", "candidates")[1].startswith("reference\tbuilt in")
-    status, out, _ = cli("list", "rows", "--area", "fifo", "--level", "must", "--tag", "ordering", "-k", "ORDER")
+    status, out, _ = cli(
+        "list", "rows", "--area", "fifo", "--level", "must", "--tag", "ordering", "-k", "ORDER"
+    )
     assert ROW in out
     assert "uncovered:" in cli("list", "requirements")[1]
     status, out, _ = cli("export")
     exported = json.loads(out)
     assert [r["id"] for r in exported["rows"]] == [ROW, ROW2]
-    assert exported["suite_revision"] == reports.suite_revision(sorted(Path(CASES[1]).glob("*.toml")))
+    assert exported["suite_revision"] == reports.suite_revision(
+        sorted(Path(CASES[1]).glob("*.toml"))
+    )
     cli("export", "--out", str(tmp_path / "rows.json"))
     assert json.loads((tmp_path / "rows.json").read_text()) == exported
 
@@ -179,19 +239,30 @@ def test_read_raw_rejects_other_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no header"):
         read_raw(path)
     with pytest.raises(ValueError, match="no raw results"):
-        main(["report", str(tmp_path / "empty")]) if (tmp_path / "empty").mkdir() else reports  # noqa: B015
+        main(["report", str(tmp_path / "empty")]) if (tmp_path / "empty").mkdir() else reports
         cli_dir = tmp_path / "empty"
         from idlespec.conformance.cli import _raw_files
 
         _raw_files([cli_dir])
 
 
-@pytest.mark.parametrize(("percent", "color"), [(100.0, "brightgreen"), (95.0, "yellow"), (75.0, "orange"), (10.0, "red"), (None, "lightgrey")])
+@pytest.mark.parametrize(
+    ("percent", "color"),
+    [
+        (100.0, "brightgreen"),
+        (95.0, "yellow"),
+        (75.0, "orange"),
+        (10.0, "red"),
+        (None, "lightgrey"),
+    ],
+)
 def test_badge_colors(percent: float | None, color: str) -> None:
     assert badge({"must_compliance": {"percent": percent}})["color"] == color
 
 
-def test_atomic_write_leaves_no_temporary_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_leaves_no_temporary_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*_: object) -> None:
         raise OSError("disk full")
 
@@ -206,13 +277,17 @@ pytest_plugins = ["pytester"]
 
 def test_pytest_plugin_runs_rows_as_tests(pytester: pytest.Pytester, cases: Path) -> None:
     table = cases / "fifo.toml"
-    result = pytester.runpytest("--candidate", "reference", str(table), "-p", "no:cacheprovider", "-v")
+    result = pytester.runpytest(
+        "--candidate", "reference", str(table), "-p", "no:cacheprovider", "-v"
+    )
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([f"*{ROW} PASSED*"])
 
 
 def test_pytest_plugin_collects_the_shipped_tables_by_default(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--candidate", "reference", "-k", ROW, "-p", "no:cacheprovider", "-v")
+    result = pytester.runpytest(
+        "--candidate", "reference", "-k", ROW, "-p", "no:cacheprovider", "-v"
+    )
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1 and "failed" not in outcomes
     result.stdout.fnmatch_lines([f"*fifo.toml::{ROW} PASSED*"])
@@ -221,15 +296,27 @@ def test_pytest_plugin_collects_the_shipped_tables_by_default(pytester: pytest.P
 
 def test_pytest_plugin_explains_a_failure(pytester: pytest.Pytester, cases: Path) -> None:
     table = str(cases / "fifo.toml")
-    result = pytester.runpytest("--candidate", "broken_candidates:lifo", "--candidate", "reference", table, "-k", "posting-order", "-p", "no:cacheprovider")
+    result = pytester.runpytest(
+        "--candidate",
+        "broken_candidates:lifo",
+        "--candidate",
+        "reference",
+        table,
+        "-k",
+        "posting-order",
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        f"*FAIL: {ROW} (must, fifo) against broken-lifo*",
-        "*spec: #invoke-idle-callbacks-algorithm step 3.1 <https://w3c.github.io/requestidlecallback/#invoke-idle-callbacks-algorithm>*",
-        "*order: expected idle callbacks*",
-        "expected:*",
-        "observed calls*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"*FAIL: {ROW} (must, fifo) against broken-lifo*",
+            "*spec: #invoke-idle-callbacks-algorithm step 3.1 <https://w3c.github.io/requestidlecallback/#invoke-idle-callbacks-algorithm>*",
+            "*order: expected idle callbacks*",
+            "expected:*",
+            "observed calls*",
+        ]
+    )
 
 
 def test_pytest_plugin_stays_out_of_the_way_without_candidate(pytester: pytest.Pytester) -> None:

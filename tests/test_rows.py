@@ -49,17 +49,59 @@ def test_a_good_table_loads(tmp_path: Path) -> None:
         ('level = "must"', 'level = "may"', "fifo-example", "level", "'may' is not one of"),
         ('id = "fifo-example"', 'id = "Fifo Example"', "Fifo Example", "id", "does not match"),
         ('tags = ["ordering"]\n', "", "fifo-example", "", "'tags' is a required property"),
-        ('{ post = "b" }', '{ post = "b", timer = "x" }', "fifo-example", "steps[1]", "exactly one action"),
-        ('{ post = "b" }', '{ post = "b", delay = 3 }', "fifo-example", "steps[1]", "not a valid 'post' step"),
+        (
+            '{ post = "b" }',
+            '{ post = "b", timer = "x" }',
+            "fifo-example",
+            "steps[1]",
+            "exactly one action",
+        ),
+        (
+            '{ post = "b" }',
+            '{ post = "b", delay = 3 }',
+            "fifo-example",
+            "steps[1]",
+            "not a valid 'post' step",
+        ),
         ('area = "fifo"', 'area = "idl"', "fifo-example", "area", "does not match the table"),
-        ("#invoke-idle-callbacks-algorithm step", "#no-such-anchor step", "fifo-example", "spec", "unknown anchor"),
+        (
+            "#invoke-idle-callbacks-algorithm step",
+            "#no-such-anchor step",
+            "fifo-example",
+            "spec",
+            "unknown anchor",
+        ),
         ('covers = ["R-12"]', 'covers = ["R-99"]', "fifo-example", "covers", "unknown requirement"),
         ('order = ["a"]', 'order = ["zz"]', "fifo-example", "expect.order", "names no label"),
-        ('"a.s" = 50', '"a.s" = 50 }\ntime = { "a.s" = 1', "fifo-example", "expect.time", "only fits remaining"),
-        ('{ cancel = "b", id = "c1" }', '{ cancel = "t" }', "fifo-example", "steps[2]", "no post step"),
-        ('{ post = "b" }', '{ post = "b", window = "w9" }', "fifo-example", "steps[1].window", "never opened"),
+        (
+            '"a.s" = 50',
+            '"a.s" = 50 }\ntime = { "a.s" = 1',
+            "fifo-example",
+            "expect.time",
+            "only fits remaining",
+        ),
+        (
+            '{ cancel = "b", id = "c1" }',
+            '{ cancel = "t" }',
+            "fifo-example",
+            "steps[2]",
+            "no post step",
+        ),
+        (
+            '{ post = "b" }',
+            '{ post = "b", window = "w9" }',
+            "fifo-example",
+            "steps[1].window",
+            "never opened",
+        ),
         ('{ post = "b" }', '{ sample = "x" }', "fifo-example", "steps[1]", "belongs in the body"),
-        ('{ sample = "s" }', '{ repost = "b", times = 2 }', "fifo-example", "steps[0].body[0]", "inside the body of 'a'"),
+        (
+            '{ sample = "s" }',
+            '{ repost = "b", times = 2 }',
+            "fifo-example",
+            "steps[0].body[0]",
+            "inside the body of 'a'",
+        ),
         ('{ post = "b" }', '{ timer = "a" }', "fifo-example", "steps[1]", "already a 'post' label"),
         ('id = "c1"', 'id = "a"', "fifo-example", "steps[2].id", "already a label"),
     ],
@@ -106,13 +148,24 @@ def test_shipped_tables_load_and_are_ordered_by_area() -> None:
     assert files, "no tables shipped"
     rows = load_rows()
     assert len({r.id for r in rows}) == len(rows)
-    assert [f.stem for f in files] == sorted((f.stem for f in files), key=[
-        "idl", "fifo", "idle-periods", "deadlines", "timeouts", "cancellation", "exceptions",
-        "event-loop", "windows"].index)
+    assert [f.stem for f in files] == sorted(
+        (f.stem for f in files),
+        key=[
+            "idl",
+            "fifo",
+            "idle-periods",
+            "deadlines",
+            "timeouts",
+            "cancellation",
+            "exceptions",
+            "event-loop",
+            "windows",
+        ].index,
+    )
 
 
 def test_return_outside_a_body_and_grouped_sequence_labels(tmp_path: Path) -> None:
     with pytest.raises(TableError, match="'return' belongs in the body"):
-        load_table(write(tmp_path, GOOD.replace('{ post = "b" }', '{ return = 1 }')))
+        load_table(write(tmp_path, GOOD.replace('{ post = "b" }', "{ return = 1 }")))
     with pytest.raises(TableError, match="'zz' names no label"):
         load_table(write(tmp_path, GOOD.replace('order = ["a"]', 'sequence = [["a"], ["zz"]]')))

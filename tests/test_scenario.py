@@ -26,7 +26,9 @@ from idlespec.conformance.verdicts import Verdict
 from idlespec.reference import UNDEFINED, EventLoop
 
 
-def make_row(steps: list[dict[str, Any]], expect: Mapping[str, Any] | None = None, **extra: Any) -> Row:
+def make_row(
+    steps: list[dict[str, Any]], expect: Mapping[str, Any] | None = None, **extra: Any
+) -> Row:
     actions: set[str] = set()
 
     def walk(items: list[dict[str, Any]]) -> None:
@@ -38,15 +40,39 @@ def make_row(steps: list[dict[str, Any]], expect: Mapping[str, Any] | None = Non
     for block in extra.get("later", ()):
         walk(block["steps"])
     return Row(
-        id="fifo-test", description="a test row here", spec="#conformance", level=extra.pop("level", "must"),
-        area="fifo", tags=(), covers=("R-01",), steps=tuple(steps), expect=expect or {"invoked": []},
-        file="test", actions=frozenset(actions), **extra,
+        id="fifo-test",
+        description="a test row here",
+        spec="#conformance",
+        level=extra.pop("level", "must"),
+        area="fifo",
+        tags=(),
+        covers=("R-01",),
+        steps=tuple(steps),
+        expect=expect or {"invoked": []},
+        file="test",
+        actions=frozenset(actions),
+        **extra,
     )
 
 
 _ACTIONS = {
-    "post", "repost", "cancel", "cancel_handle", "timer", "clear_timer", "raf", "cancel_raf", "task",
-    "microtask", "chain", "busy", "open_window", "deactivate", "activate", "raise", "sample",
+    "post",
+    "repost",
+    "cancel",
+    "cancel_handle",
+    "timer",
+    "clear_timer",
+    "raf",
+    "cancel_raf",
+    "task",
+    "microtask",
+    "chain",
+    "busy",
+    "open_window",
+    "deactivate",
+    "activate",
+    "raise",
+    "sample",
 }
 REF = ReferenceCandidate()
 
@@ -56,7 +82,8 @@ def test_decode_js_stand_ins() -> None:
     assert decode_js({"js": "null"}) is None
     assert callable(decode_js({"js": "function"}))
     assert decode_js({"timeout": {"js": "null"}, "x": [1, {"js": "undefined"}]}) == {
-        "timeout": None, "x": [1, UNDEFINED],
+        "timeout": None,
+        "x": [1, UNDEFINED],
     }
     getter = decode_js({"js": "throwing-getter"})
     assert list(getter) == ["timeout"] and len(getter) == 1
@@ -73,10 +100,17 @@ def test_every_action_runs_and_records() -> None:
     row = make_row(
         [
             {"open_window": "w2"},
-            {"post": "a", "options": {"timeout": 500}, "body": [
-                {"sample": "s"}, {"busy": 5}, {"sample": "t"}, {"repost": "a", "times": 2},
-                {"microtask": "m", "body": [{"task": "k", "source": "other"}]},
-            ]},
+            {
+                "post": "a",
+                "options": {"timeout": 500},
+                "body": [
+                    {"sample": "s"},
+                    {"busy": 5},
+                    {"sample": "t"},
+                    {"repost": "a", "times": 2},
+                    {"microtask": "m", "body": [{"task": "k", "source": "other"}]},
+                ],
+            },
             {"post": "b", "window": "w2"},
             {"post": "gone"},
             {"cancel": "gone", "id": "c1"},
@@ -89,7 +123,10 @@ def test_every_action_runs_and_records() -> None:
             {"deactivate": "w2"},
             {"chain": "c", "until": 20, "every": 10},
         ],
-        later=[{"at": 300, "steps": [{"activate": "w2"}]}, {"at": 10_000_000, "steps": [{"busy": 1}]}],
+        later=[
+            {"at": 300, "steps": [{"activate": "w2"}]},
+            {"at": 10_000_000, "steps": [{"busy": 1}]},
+        ],
         run_until=1000,
     )
     trace = run_row(row, REF)
@@ -99,7 +136,10 @@ def test_every_action_runs_and_records() -> None:
     # r requested by t1 caps it at the next vsync (33.3); the cleared t2 still caps at 40.
     assert [c.t for c in trace.calls if c.label == "a"] == [20.0, 30.0]
     assert [(s.name, s.n, s.remaining) for s in trace.samples] == [
-        ("s", 1, 10.0), ("t", 1, 5.0), ("s", 2, pytest.approx(10 / 3)), ("t", 2, 5.0),
+        ("s", 1, 10.0),
+        ("t", 1, 5.0),
+        ("s", 2, pytest.approx(10 / 3)),
+        ("t", 2, 5.0),
     ]
     assert trace.handles == {"a": [1, 3], "b": [1], "gone": [2]}
     assert trace.sync_errors["c1"] == "none" and trace.sync_errors["c2"] == "none"
@@ -108,13 +148,19 @@ def test_every_action_runs_and_records() -> None:
     assert [(r.window, r.message) for r in trace.reported] == [("main", "from raf")]
     assert "t2" not in {c.label for c in trace.calls} and "r2" not in {c.label for c in trace.calls}
     assert trace.calls[[c.label for c in trace.calls].index("b")].t >= 300
-    assert trace.final_time == 1000.0 and trace.quiescent is True  # the block at 1e7 lies past run_until
+    assert (
+        trace.final_time == 1000.0 and trace.quiescent is True
+    )  # the block at 1e7 lies past run_until
     assert trace.notes == []
 
 
 def test_budget_note_and_sync_errors() -> None:
     row = make_row(
-        [{"post": "x", "callback": 5}, {"post": "y", "options": 7}, {"post": "z", "options": {"timeout": 10**12}}],
+        [
+            {"post": "x", "callback": 5},
+            {"post": "y", "options": 7},
+            {"post": "z", "options": {"timeout": 10**12}},
+        ],
         budget_ms=100.0,
     )
     trace = run_row(row, REF)
@@ -155,7 +201,10 @@ class _Raising:
 @pytest.mark.parametrize(
     ("deadline", "note"),
     [
-        (types.SimpleNamespace(time_remaining=lambda: "5", did_timeout=False), "returned '5', not a number"),
+        (
+            types.SimpleNamespace(time_remaining=lambda: "5", did_timeout=False),
+            "returned '5', not a number",
+        ),
         (types.SimpleNamespace(time_remaining=lambda: math.nan, did_timeout=False), "returned NaN"),
         (types.SimpleNamespace(time_remaining=lambda: 5, did_timeout=0), "didTimeout is 0"),
         (_Raising(), "reading the deadline raised ValueError: nope"),
@@ -279,7 +328,7 @@ def test_resolve_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("fake_candidates")
     module.obj = SelfHosted()  # type: ignore[attr-defined]
     module.cls = SelfHosted  # type: ignore[attr-defined]
-    module.factory = lambda: SelfHosted()  # type: ignore[attr-defined]
+    module.factory = lambda: SelfHosted()  # type: ignore[attr-defined]  # noqa: PLW0108
     module.junk = 42  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fake_candidates", module)
     for attribute in ("obj", "cls", "factory"):
@@ -316,12 +365,20 @@ def test_missing_arguments_and_js_error_names() -> None:
         ]
     )
     trace = run_row(row, REF)
-    assert trace.sync_errors == {"none": "TypeError", "a": "none", "g": "Error", "c": "TypeError", "b": "none"}
+    assert trace.sync_errors == {
+        "none": "TypeError",
+        "a": "none",
+        "g": "Error",
+        "c": "TypeError",
+        "b": "none",
+    }
     assert trace.handles == {"a": [1], "b": [2, 3]}
     from idlespec.conformance.expect import check
 
     assert check({"handles": {"b@2": 3, "b": 2}}, trace, 0.001) == []
-    assert check({"handles": {"b@3": 4}}, trace, 0.001) == ["handles: expected 'b@3' to get 4, observed None"]
+    assert check({"handles": {"b@3": 4}}, trace, 0.001) == [
+        "handles: expected 'b@3' to get 4, observed None"
+    ]
 
 
 def test_return_step_and_grouped_sequences() -> None:
