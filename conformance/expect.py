@@ -109,6 +109,18 @@ def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> lis
     for key, want in expected.items():
         match = _KEY.match(key)
         assert match is not None  # the loader checked the key
+        if match["sample"]:
+            n = int(match["n"]) if match["n"] else None
+            found = [
+                s.did_timeout
+                for s in trace.samples
+                if s.label == match["label"] and s.name == match["sample"] and n in (None, s.n)
+            ]
+            if not found or found[0] is not want:
+                problems.append(
+                    f"did_timeout: expected sample {key!r} to see {want}, observed {found[:1] or 'no sample'}"
+                )
+            continue
         calls = (
             [_invocation(trace, match["label"], match["n"])]
             if match["n"]

@@ -292,6 +292,8 @@ def _walk(
             if label in labels and labels[label] != action:
                 raise fail(here, f"label {label!r} is already a {labels[label]!r} label")
             labels[label] = action
+            if action == "chain":
+                labels[f"{label}-end"] = action  # the chain's last task
         if "id" in step:
             if step["id"] in labels:
                 raise fail(f"{here}.id", f"id {step['id']!r} is already a label of this row")
@@ -300,7 +302,14 @@ def _walk(
             windows.add(step["open_window"])
         if action == "return" and enclosing is None:
             raise fail(here, "'return' belongs in the body of a callback")
-        if action in ("sample", "repost") and (enclosing is None or enclosing[0] != "post"):
+        retained = action == "sample" and "of" in step
+        if retained and enclosing is None:
+            raise fail(here, "'sample' with 'of' belongs in the body of a callback")
+        if (
+            action in ("sample", "repost")
+            and not retained
+            and (enclosing is None or enclosing[0] != "post")
+        ):
             raise fail(here, f"{action!r} belongs in the body of an idle callback (a post)")
         if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
             raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
@@ -326,6 +335,8 @@ def _check_references(
             wanted = {"cancel": "post", "clear_timer": "timer", "cancel_raf": "raf"}.get(action)
             if wanted is not None and labels.get(step[action]) != wanted:
                 raise fail(here, f"{action} names {step[action]!r}, which no {wanted} step defines")
+            if action == "sample" and "of" in step and labels.get(step["of"]) != "post":
+                raise fail(f"{here}.of", f"{step['of']!r} is not an idle callback of this row")
             for key in ("window", "deactivate", "activate"):
                 if key in step and step[key] not in windows:
                     raise fail(f"{here}.{key}", f"window {step[key]!r} is never opened")
@@ -355,7 +366,12 @@ def _check_expect(
             match = _LABEL_KEY.match(name)
             if match is None or match["label"] not in labels:
                 raise fail(here, f"{name!r} names no label of this row")
-            if match["sample"] and key not in ("remaining", "remaining_min", "remaining_max"):
+            if match["sample"] and key not in (
+                "remaining",
+                "remaining_min",
+                "remaining_max",
+                "did_timeout",
+            ):
                 raise fail(here, f"{name!r}: a .sample key only fits remaining predicates")
 
 

@@ -122,6 +122,7 @@ class Interpreter:
         self.posts: dict[str, tuple[Mapping[str, Any], _WindowContext]] = {}
         self.timers: dict[str, Any] = {}
         self.frames: dict[str, Any] = {}
+        self.deadlines: dict[str, Any] = {}  # idle label -> the deadline of its latest run
         self._install(MAIN_WINDOW, self.loop.window)
 
     def _install(self, name: str, window: Window) -> None:
@@ -260,7 +261,7 @@ class Interpreter:
             if loop.now < until:
                 loop.queue_task(link, window=ctx.window)
             else:
-                self._record("chain-end", label, ctx)
+                self._record("chain-end", f"{label}-end", ctx)
 
         loop.queue_task(link, window=ctx.window)
 
@@ -285,7 +286,10 @@ class Interpreter:
     def _do_sample(
         self, step: Mapping[str, Any], ctx: _WindowContext, deadline: Any, label: str | None
     ) -> None:
-        assert label is not None  # the loader allows samples in idle bodies only
+        if "of" in step:  # a retained IdleDeadline, read later
+            label = step["of"]
+            deadline = self.deadlines.get(label)
+        assert label is not None  # the loader allows plain samples in idle bodies only
         remaining, timed_out = self._probe(deadline)
         self.trace.samples.append(
             Sample(label, step["sample"], self.count[label], self.loop.now, remaining, timed_out)
@@ -304,6 +308,7 @@ class Interpreter:
     ) -> Callable[..., None]:
         def callback(*args: Any) -> Any:
             deadline = args[0] if args else None
+            self.deadlines[label] = deadline
             remaining, timed_out = self._probe(deadline)
             self._record(
                 "idle", label, ctx, did_timeout=timed_out, remaining=remaining, argc=len(args)

@@ -169,3 +169,15 @@ def test_return_outside_a_body_and_grouped_sequence_labels(tmp_path: Path) -> No
         load_table(write(tmp_path, GOOD.replace('{ post = "b" }', "{ return = 1 }")))
     with pytest.raises(TableError, match="'zz' names no label"):
         load_table(write(tmp_path, GOOD.replace('order = ["a"]', 'sequence = [["a"], ["zz"]]')))
+
+
+def test_retained_samples_name_an_idle_label(tmp_path: Path) -> None:
+    ok = GOOD.replace(
+        '{ timer = "t", delay = 1 }',
+        '{ timer = "t", delay = 1, body = [{ sample = "late", of = "a" }] }',
+    )
+    assert load_table(write(tmp_path, ok))
+    with pytest.raises(TableError, match="'t' is not an idle callback"):
+        load_table(write(tmp_path, ok.replace('of = "a"', 'of = "t"')))
+    with pytest.raises(TableError, match="'sample' with 'of' belongs in the body"):
+        load_table(write(tmp_path, GOOD.replace('{ post = "b" }', '{ sample = "x", of = "a" }')))

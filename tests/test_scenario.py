@@ -144,7 +144,7 @@ def test_every_action_runs_and_records() -> None:
     assert trace.handles == {"a": [1, 3], "b": [1], "gone": [2]}
     assert trace.sync_errors["c1"] == "none" and trace.sync_errors["c2"] == "none"
     assert "gone" not in {c.label for c in trace.calls}
-    assert [c.label for c in trace.calls if c.kind in ("chain", "chain-end")] == ["c", "c"]
+    assert [c.label for c in trace.calls if c.kind in ("chain", "chain-end")] == ["c", "c-end"]
     assert [(r.window, r.message) for r in trace.reported] == [("main", "from raf")]
     assert "t2" not in {c.label for c in trace.calls} and "r2" not in {c.label for c in trace.calls}
     assert trace.calls[[c.label for c in trace.calls].index("b")].t >= 300
@@ -395,3 +395,26 @@ def test_return_step_and_grouped_sequences() -> None:
     assert [c.label for c in trace.calls] == ["t", "a", "b"] and trace.reported == []
     assert check({"sequence": [["t", "a"], ["a", "b"]]}, trace, 0.001) == []
     assert check({"sequence": [["t", "a"], ["b", "a"]]}, trace, 0.001) != []
+
+
+def test_retained_deadline_samples_and_chain_end_label() -> None:
+    from idlespec.conformance.expect import check
+
+    row = make_row(
+        [
+            {"post": "a", "options": {"timeout": 5}, "body": [{"busy": 10}, {"sample": "s"}]},
+            {"chain": "c", "until": 30, "every": 10},
+            {"timer": "t", "delay": 200, "body": [{"sample": "late", "of": "a"}]},
+        ]
+    )
+    trace = run_row(row, REF)
+    assert [c.label for c in trace.calls] == ["c", "a", "c-end", "t"]
+    assert (
+        check(
+            {"did_timeout": {"a.s": True, "a.late": True}, "remaining": {"a.late": 0}}, trace, 0.001
+        )
+        == []
+    )
+    assert check({"did_timeout": {"a.s": False}}, trace, 0.001) != []
+    assert check({"did_timeout": {"a.zz": False}}, trace, 0.001) != []
+    assert check({"sequence": ["a", "c-end"]}, trace, 0.001) == []
