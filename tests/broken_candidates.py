@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from idlespec.reference import IdleDeadline, Window
+from idlespec.reference.webidl import to_unsigned_long
 
 
 class _Broken:
@@ -82,7 +83,7 @@ class CancelPendingOnly(_Broken):
     name = "broken-cancel-pending-only"
 
     def cancel(self, window: Window, handle: Any) -> None:
-        window.list_of_idle_request_callbacks.pop(handle, None)
+        window.list_of_idle_request_callbacks.pop(to_unsigned_long(handle), None)
 
 
 class IgnoresTimeout(_Broken):

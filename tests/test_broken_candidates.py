@@ -1,0 +1,56 @@
+"""The suite is itself tested (DESIGN principle 7): every broken candidate fails the rows its
+bug should fail, and the reference passes every row of every level."""
+
+from __future__ import annotations
+
+import pytest
+from broken_candidates import BROKEN
+
+from idlespec.conformance.candidates import ReferenceCandidate
+from idlespec.conformance.rows import load_rows
+from idlespec.conformance.runner import run_rows
+from idlespec.conformance.verdicts import Verdict, load_known_failures
+
+EXPECTED_FAILURES = {
+    "broken-lifo": {"fifo-callbacks-run-in-posting-order"},
+    "broken-cap60": {"deadlines-quiet-loop-at-most-50"},
+    "broken-cancel-pending-only": {
+        "cancellation-runnable-from-earlier-callback",
+        "timeouts-cancel-runnable-before-timeout",
+    },
+    "broken-ignores-timeout": {
+        "idl-timeout-number-50-converts-to-50",
+        "timeouts-busy-loop-runs-after-timeout",
+    },
+    "broken-never-timed-out": {
+        "timeouts-busy-loop-runs-after-timeout",
+        "timeouts-finds-callback-left-runnable",
+    },
+    "broken-stops-after-exception": {
+        "exceptions-idle-callback-throw-is-reported-and-next-still-runs"
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def rows():  # type: ignore[no-untyped-def]
+    return load_rows()
+
+
+def test_the_reference_passes_every_row(rows) -> None:  # type: ignore[no-untyped-def]
+    results = run_rows(rows, ReferenceCandidate())
+    failing = [
+        (r.row.id, str(r.verdict), r.outcome.mismatches)
+        for r in results
+        if r.verdict is not Verdict.PASS
+    ]
+    assert failing == []
+    assert load_known_failures("reference", {r.id: r for r in rows}) == {}
+
+
+@pytest.mark.parametrize("candidate", BROKEN, ids=lambda c: c.name)
+def test_each_broken_candidate_fails_the_rows_its_bug_breaks(rows, candidate) -> None:  # type: ignore[no-untyped-def]
+    results = run_rows(rows, candidate)
+    failed = {r.row.id for r in results if r.raw_verdict is Verdict.FAIL}
+    assert EXPECTED_FAILURES[candidate.name] <= failed
+    assert all(r.raw_verdict not in (Verdict.ERROR, Verdict.TIMEOUT) for r in results)
