@@ -24,7 +24,7 @@ from .reports import (
 )
 from .rows import AREAS, CASES_DIR, LEVELS, Row, TableError, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
-from .verdicts import FAILING, Verdict, load_known_failures
+from .verdicts import EXPECTATIONS_DIR, FAILING, Verdict, load_known_failures
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(run)
     run.add_argument(
         "--out", "-o", type=Path, default=Path("reports"), help="report folder (default: reports)"
+    )
+    run.add_argument(
+        "--expectations",
+        type=Path,
+        default=EXPECTATIONS_DIR,
+        metavar="DIR",
+        help="folder of <candidate>.toml known-failure files (default: idlespec's own)",
     )
     run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
     run.add_argument(
@@ -275,7 +282,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = []
     failed = False
     for candidate in candidates:
-        known = load_known_failures(candidate.name, index)
+        known = load_known_failures(candidate.name, index, args.expectations)
         info = {
             "name": candidate.name,
             "version": candidate.version,

@@ -18,9 +18,18 @@ from typing import Any
 import pytest
 
 from .candidates import Candidate, resolve_candidate
-from .rows import AREAS, CASES_DIR, Row, load_rows, load_table, rows_by_id, spec_vocabulary
+from .rows import (
+    AREAS,
+    CASES_DIR,
+    Row,
+    load_rows,
+    load_table,
+    rows_by_id,
+    spec_vocabulary,
+    table_files,
+)
 from .runner import DEFAULT_WATCHDOG_S, Result, run_one
-from .verdicts import Verdict, load_known_failures
+from .verdicts import EXPECTATIONS_DIR, Verdict, load_known_failures
 
 _CANDIDATES = pytest.StashKey[list[Candidate]]()
 _KNOWN = pytest.StashKey[dict[str, dict[str, str]]]()
@@ -39,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(name or module:attribute; repeatable)",
     )
     group.addoption(
+        "--idlespec-expectations",
+        default=str(EXPECTATIONS_DIR),
+        metavar="DIR",
+        help="folder of <candidate>.toml known-failure files (default: idlespec's own)",
+    )
+    group.addoption(
         "--idlespec-watchdog",
         type=float,
         default=DEFAULT_WATCHDOG_S,
@@ -55,12 +70,29 @@ def pytest_configure(config: pytest.Config) -> None:
     for level in ("must", "should", "ref"):
         config.addinivalue_line("markers", f"{level}: a conformance row of level {level}")
     config.stash[_CANDIDATES] = [resolve_candidate(spec) for spec in specs]
-    index = rows_by_id(load_rows())
+    index = rows_by_id(_rows_named_by(config))
+    directory = Path(config.getoption("idlespec_expectations"))
     config.stash[_KNOWN] = {
-        c.name: load_known_failures(c.name, index) for c in config.stash[_CANDIDATES]
+        c.name: load_known_failures(c.name, index, directory) for c in config.stash[_CANDIDATES]
     }
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES_DIR)]
+
+
+def _rows_named_by(config: pytest.Config) -> list[Row]:
+    """The shipped rows, and those of any table or folder on the command line.
+
+    Expectation files are checked against these.
+    """
+    rows = load_rows()
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        for arg in config.args:
+            path = Path(arg.split("::")[0])
+            if path.is_dir():
+                rows += load_rows([p for p in table_files(path)])
+            elif path.suffix == ".toml" and path.stem in AREAS:
+                rows += load_table(path)
+    return rows
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

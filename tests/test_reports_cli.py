@@ -272,9 +272,6 @@ def test_atomic_write_leaves_no_temporary_on_failure(
     assert list(tmp_path.iterdir()) == []
 
 
-pytest_plugins = ["pytester"]
-
-
 def test_pytest_plugin_runs_rows_as_tests(pytester: pytest.Pytester, cases: Path) -> None:
     table = cases / "fifo.toml"
     result = pytester.runpytest(

@@ -185,7 +185,7 @@ class Garbage:
             def request_idle_callback(self, callback: Any, options: Any = None) -> Any:
                 host.set_timeout(lambda: callback(deadline), 1)
                 count[0] += 1
-                return count[0]
+                return (count[0],)  # not an unsigned long: recorded as its repr
 
             def cancel_idle_callback(self, handle: Any) -> None:
                 raise RuntimeError("cancel exploded")
@@ -215,6 +215,7 @@ def test_strange_deadlines_are_noted_not_fatal(deadline: Any, note: str) -> None
     row = make_row([{"post": "a"}, {"cancel": "a"}])
     trace = run_row(row, Garbage(deadline))
     assert note in trace.notes[0]
+    assert trace.handles == {"a": ["(1,)"]}
     assert trace.sync_errors["cancel-a"] == "RuntimeError"
     assert [c.label for c in trace.calls] == ["a"]
 
@@ -342,7 +343,8 @@ def test_resolve_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(CandidateError, match="unknown candidate 'nobody'"):
         resolve_candidate("nobody")
     ep = types.SimpleNamespace(name="plugged", value="fake_candidates:obj", load=lambda: module.obj)
-    monkeypatch.setattr(cands, "entry_points", lambda group: [ep])
+    other = types.SimpleNamespace(name="other", value="x:y", load=lambda: None)
+    monkeypatch.setattr(cands, "entry_points", lambda group: [other, ep])
     assert resolve_candidate("plugged").name == "self"
     assert available_candidates()["plugged"] == "entry point fake_candidates:obj"
 
