@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", "-o", type=Path, help="file to write (default: stdout)")
     _add_cases(export)
 
+    fuzz = commands.add_parser(
+        "fuzz", help="random scenarios against invariants; a violation shrinks into a row"
+    )
+    fuzz.add_argument("--candidate", "-c", required=True, metavar="NAME")
+    fuzz.add_argument(
+        "--examples", type=int, default=300, help="scenarios to try (default %(default)s)"
+    )
+
     commands.add_parser("demo", help="run a tour of spec behaviours on the reference")
     return parser
 
@@ -160,6 +168,8 @@ def main(
             return _report(args, out)
         if args.command == "diff":
             return _diff(args, out)
+        if args.command == "fuzz":
+            return _fuzz(args, out)
         return _run(args, out, err)
     except (TableError, CandidateError, ValueError, OSError) as error:
         print(f"idlespec: {error}", file=err)
@@ -241,6 +251,24 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
         after = sum(1 for (c, _), x in new.items() if c == candidate and x["verdict"] in failing)
         print(f"  {candidate}\t{before} -> {after} ({after - before:+d})", file=out)
     return 0
+
+
+def _fuzz(args: argparse.Namespace, out: TextIO) -> int:
+    from .fuzz import fuzz  # noqa: PLC0415 - hypothesis loads only for this command
+
+    result = fuzz(resolve_candidate(args.candidate), examples=args.examples)
+    if result.violation is None:
+        print(f"no invariant broken in {result.examples} scenarios", file=out)
+        return 0
+    print(
+        f"# invariant {result.violation.invariant!r} broken: {result.violation.message}", file=out
+    )
+    print(
+        f"# shrunk after {result.examples} scenarios; the row below passes on the reference.",
+        file=out,
+    )
+    out.write(result.row_toml)
+    return EXIT_FAILED
 
 
 class _Progress:

@@ -1,0 +1,448 @@
+"""Random scenarios, invariants every conforming implementation holds, and shrunk rows.
+
+``idlespec fuzz -c NAME`` draws scenarios (callbacks posted with and without timeouts,
+callbacks that work for a while, throw or post more, timers, a busy task chain, cancels at
+later times), runs each against the candidate, and checks invariants that hold for *any*
+conforming user agent, whatever its policy:
+
+* ``once``: no callback runs twice (R-17, R-41);
+* ``cancel``: a callback never runs after it was cancelled (R-20, R-21);
+* ``timeout``: a run with ``didTimeout`` true comes no earlier than posted time + timeout,
+  with ``timeRemaining()`` 0 (R-14, R-42);
+* ``deadline``: an idle run sees ``0 <= timeRemaining() <= 50`` (R-23, R-50);
+* ``fifo``: callbacks posted without a timeout run in posting order (R-12, R-34);
+* ``busy``: no idle run while the task chain keeps the loop busy (R-53);
+* ``prompt``: a timeout that expires while the chain keeps the loop busy for 100 ms more
+  runs its callback within those 100 ms, with ``didTimeout`` true (R-14, R-53; the suite's
+  padding assumption, ``conformance/cases/README.md``);
+* ``liveness``: when the run ends quiet, every callback neither cancelled nor failed has
+  run exactly once (R-12, R-41).
+
+hypothesis shrinks the first violation to a minimal scenario, which comes back as a
+ready-to-paste row whose expectation states the violated invariant, checked to pass on
+the reference. hypothesis is an optional dependency: ``pip install idlespec[fuzz]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .candidates import Candidate, ReferenceCandidate
+from .rows import Row
+from .runner import run_one
+from .trace import Trace
+from .verdicts import Verdict
+
+_CAP_MS = 50.0
+_PADDING_MS = 100.0  # the suite's stated bound on timeout padding
+_TOLERANCE = 0.001
+
+
+@dataclass(frozen=True)
+class Post:
+    """One top-level idle callback."""
+
+    label: str
+    timeout: int | None
+    busy: float
+    throws: bool
+    child: str | None  # a callback it posts from its body (no timeout)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A random scenario: posts at time 0, an optional chain, timers, later cancels."""
+
+    posts: tuple[Post, ...]
+    chain_until: float | None
+    timers: tuple[float, ...]
+    cancels: tuple[tuple[float, str], ...]  # (virtual time, label)
+
+    def steps(self) -> list[dict[str, Any]]:
+        """The row steps of the script."""
+        steps: list[dict[str, Any]] = []
+        if self.chain_until is not None:
+            steps.append({"chain": "chain", "until": self.chain_until, "every": 7})
+        for post in self.posts:
+            body: list[dict[str, Any]] = []
+            if post.busy:
+                body.append({"busy": post.busy})
+            if post.child is not None:
+                body.append({"post": post.child})
+            if post.throws:
+                body.append({"raise": f"from {post.label}"})
+            step: dict[str, Any] = {"post": post.label}
+            if post.timeout is not None:
+                step["options"] = {"timeout": post.timeout}
+            if body:
+                step["body"] = body
+            steps.append(step)
+        steps.extend({"timer": f"t{i}", "delay": delay} for i, delay in enumerate(self.timers))
+        return steps
+
+    def later(self) -> list[dict[str, Any]]:
+        """The cancels, each in a recorded task at its time."""
+        return [
+            {"at": at, "steps": [{"task": f"cancel-{label}", "body": [{"cancel": label}]}]}
+            for at, label in self.cancels
+        ]
+
+    def row(self, expect: Mapping[str, Any] | None = None, **fields: Any) -> Row:
+        """The scenario as a row (for running, or for printing once a violation shrank)."""
+        steps, later = self.steps(), self.later()
+        digest = hashlib.sha256(json.dumps([steps, later]).encode()).hexdigest()[:8]
+        actions = {"post", "busy", "raise", "timer", "task", "cancel", "chain"}
+        return Row(
+            id=fields.get("id", f"fuzz-{digest}"),
+            description=fields.get("description", "A scenario drawn by idlespec fuzz."),
+            spec=fields.get("spec", "#invoke-idle-callbacks-algorithm"),
+            level="must",
+            area=fields.get("area", "fifo"),
+            tags=("fuzz",),
+            covers=tuple(fields.get("covers", ("R-12",))),
+            steps=tuple(steps),
+            expect=expect or {"reported_count": 0},
+            file="fuzz",
+            later=tuple(later),
+            budget_ms=5_000.0,
+            actions=frozenset(actions),
+        )
+
+
+@dataclass
+class Violation:
+    """A broken invariant: its name and the row predicate that states it."""
+
+    invariant: str
+    message: str
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+# Which table, anchor and requirements a shrunk row of each invariant belongs to.
+_ROW_FIELDS: dict[str, dict[str, Any]] = {
+    "once": {
+        "area": "idle-periods",
+        "spec": "#invoke-idle-callback-timeout-algorithm step 2",
+        "covers": ("R-17", "R-41"),
+    },
+    "cancel": {
+        "area": "cancellation",
+        "spec": "#the-cancelidlecallback-method step 3",
+        "covers": ("R-20", "R-21"),
+    },
+    "timeout": {
+        "area": "timeouts",
+        "spec": "#the-requestidlecallback-method step 6.1",
+        "covers": ("R-14", "R-42"),
+    },
+    "deadline": {
+        "area": "deadlines",
+        "spec": "html#event-loop-processing-model step 5.2.1",
+        "covers": ("R-23", "R-50"),
+    },
+    "fifo": {
+        "area": "fifo",
+        "spec": "#invoke-idle-callbacks-algorithm step 3.1",
+        "covers": ("R-12", "R-34"),
+    },
+    "busy": {
+        "area": "event-loop",
+        "spec": "html#event-loop-processing-model step 5",
+        "covers": ("R-53",),
+    },
+    "prompt": {
+        "area": "timeouts",
+        "spec": "#the-requestidlecallback-method step 6.4",
+        "covers": ("R-14", "R-53"),
+    },
+    "liveness": {
+        "area": "idle-periods",
+        "spec": "#start-an-idle-period-algorithm steps 2-5",
+        "covers": ("R-12", "R-41"),
+    },
+}
+
+
+def violations(scenario: Scenario, trace: Trace) -> list[Violation]:
+    """Every invariant the trace breaks."""
+    found: list[Violation] = []
+    idle = [c for c in trace.calls if c.kind == "idle"]
+    runs: dict[str, list[Any]] = {}
+    for call in idle:
+        runs.setdefault(call.label, []).append(call)
+    posted = {p.label: p for p in scenario.posts}
+    for label, calls in runs.items():
+        if len(calls) > 1:
+            found.append(
+                Violation("once", f"{label!r} ran {len(calls)} times", {"count": {label: 1}})
+            )
+    cancel_times = {c.label.removeprefix("cancel-"): c.t for c in trace.calls if c.kind == "task"}
+    for label, at in cancel_times.items():
+        cancel_index = _index(trace, f"cancel-{label}")
+        late = [c for c in runs.get(label, []) if trace.calls.index(c) > cancel_index]
+        if late:
+            expect = {
+                "any_of": [{"not_invoked": [label]}, {"sequence": [label, f"cancel-{label}"]}]
+            }
+            found.append(
+                Violation(
+                    "cancel", f"{label!r} ran at {late[0].t:g}, after its cancel at {at:g}", expect
+                )
+            )
+    for call in idle:
+        post = posted.get(call.label)
+        if call.did_timeout:
+            if (
+                post is None
+                or post.timeout is None
+                or call.t < post.timeout - _TOLERANCE
+                or call.remaining != 0
+            ):
+                expect = {
+                    "any_of": [
+                        {"did_timeout": {call.label: False}},
+                        {
+                            "time_min": {
+                                call.label: (post.timeout if post and post.timeout else 0)
+                            },
+                            "remaining": {call.label: 0},
+                        },
+                    ]
+                }
+                found.append(
+                    Violation(
+                        "timeout",
+                        f"{call.label!r} timed out at {call.t:g} seeing {call.remaining}",
+                        expect,
+                    )
+                )
+        elif call.remaining is None or not (-_TOLERANCE <= call.remaining <= _CAP_MS + _TOLERANCE):
+            expect = {
+                "any_of": [
+                    {"did_timeout": {call.label: True}},
+                    {"remaining_max": {call.label: _CAP_MS}, "remaining_min": {call.label: 0}},
+                ]
+            }
+            found.append(
+                Violation(
+                    "deadline", f"{call.label!r} saw timeRemaining() {call.remaining}", expect
+                )
+            )
+    untimed = [p.label for p in scenario.posts if p.timeout is None and p.label not in cancel_times]
+    ran_idly = [c.label for c in idle if c.label in untimed and not c.did_timeout]
+    if ran_idly != [label for label in untimed if label in ran_idly]:
+        found.append(
+            Violation(
+                "fifo",
+                f"untimed callbacks ran as {ran_idly}",
+                {"sequence": [label for label in untimed if label in ran_idly]},
+            )
+        )
+    chain_end = next((c.t for c in trace.calls if c.kind == "chain-end"), None)
+    if chain_end is not None:
+        early = [
+            c
+            for c in idle
+            if not c.did_timeout and c.t < chain_end - _TOLERANCE and c.label in untimed
+        ]
+        if early:
+            found.append(
+                Violation(
+                    "busy",
+                    f"{early[0].label!r} ran idly at {early[0].t:g} while the chain ran until {chain_end:g}",
+                    {"time_min": {early[0].label: chain_end}},
+                )
+            )
+    if chain_end is not None:
+        for post in scenario.posts:
+            if (
+                post.timeout is None
+                or post.label in cancel_times
+                or chain_end < post.timeout + _PADDING_MS
+            ):
+                continue
+            calls = runs.get(post.label, [])
+            if (
+                not calls
+                or calls[0].t > post.timeout + _PADDING_MS
+                or calls[0].did_timeout is not True
+            ):
+                seen = f"at {calls[0].t:g}, didTimeout {calls[0].did_timeout}" if calls else "never"
+                expect = {
+                    "time_max": {post.label: post.timeout + _PADDING_MS},
+                    "did_timeout": {post.label: True},
+                }
+                found.append(
+                    Violation(
+                        "prompt",
+                        f"{post.label!r} (timeout {post.timeout}) ran {seen} while the chain ran until {chain_end:g}",
+                        expect,
+                    )
+                )
+    if trace.quiescent:
+        expected = [p.label for p in scenario.posts if p.label not in cancel_times]
+        expected += [
+            p.child for p in scenario.posts if p.child and p.label in runs and not p.throws
+        ]
+        missing = [label for label in expected if len(runs.get(label, [])) != 1]
+        if missing:
+            found.append(
+                Violation(
+                    "liveness", f"{missing} did not run exactly once", {"invoked_once": missing}
+                )
+            )
+    return found
+
+
+def _index(trace: Trace, label: str) -> int:
+    return next(i for i, c in enumerate(trace.calls) if c.label == label)
+
+
+def strategy() -> Any:
+    """The hypothesis strategy for scenarios."""
+    from hypothesis import strategies as st  # noqa: PLC0415 - an optional dependency
+
+    @st.composite
+    def scenarios(draw: Callable[[Any], Any]) -> Scenario:
+        count = draw(st.integers(1, 6))
+        posts = []
+        for i in range(count):
+            child = f"c{i}" if draw(st.booleans()) else None
+            posts.append(
+                Post(
+                    label=f"p{i}",
+                    timeout=draw(st.one_of(st.none(), st.integers(1, 300))),
+                    busy=draw(st.sampled_from([0, 0, 5, 20, 60])),
+                    throws=draw(st.booleans()),
+                    child=child,
+                )
+            )
+        chain = draw(st.one_of(st.none(), st.sampled_from([20.0, 100.0, 350.0])))
+        timers = tuple(draw(st.lists(st.sampled_from([0, 10, 30, 120]), max_size=2)))
+        labels = [p.label for p in posts]
+        cancels = tuple(
+            draw(
+                st.lists(
+                    st.tuples(st.sampled_from([0.0, 15.0, 60.0, 200.0]), st.sampled_from(labels)),
+                    max_size=2,
+                    unique_by=lambda c: c[1],
+                )
+            )
+        )
+        return Scenario(tuple(posts), chain, timers, cancels)
+
+    return scenarios()
+
+
+@dataclass
+class FuzzResult:
+    """What a fuzz run found: nothing, or the shrunk scenario and its row text."""
+
+    examples: int
+    violation: Violation | None = None
+    row: Row | None = None
+    row_toml: str = ""
+
+
+def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
+    """Search for a scenario where ``candidate`` breaks an invariant; shrink it to a row.
+
+    The search is derandomized: the same candidate and ``examples`` give the same result.
+    """
+    try:
+        from hypothesis import HealthCheck, Phase, find, settings  # noqa: PLC0415 - optional
+        from hypothesis.errors import NoSuchExample  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the fuzz extra is installed wherever tests run
+        raise RuntimeError("idlespec fuzz needs hypothesis: pip install 'idlespec[fuzz]'") from None
+
+    tried = [0]
+
+    def breaks(scenario: Scenario) -> bool:
+        tried[0] += 1
+        return bool(_violations_of(candidate, scenario))
+
+    config = settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        minimal = find(strategy(), breaks, settings=config)
+    except NoSuchExample:
+        return FuzzResult(tried[0])
+    first = _violations_of(candidate, minimal)[0]
+    row = minimal.row(
+        first.expect,
+        description=f"Found by idlespec fuzz: {first.message} (invariant {first.invariant}).",
+        **_ROW_FIELDS[first.invariant],
+    )
+    row = Row(**{**row.__dict__, "id": f"{row.area}-fuzz-{row.id.removeprefix('fuzz-')}"})
+    if not passes_on_reference(row):
+        raise RuntimeError(
+            f"the reference fails the shrunk row too: the invariant is wrong\n{row_toml(row)}"
+        )
+    return FuzzResult(tried[0], first, row, row_toml(row))
+
+
+def _violations_of(candidate: Candidate, scenario: Scenario) -> list[Violation]:
+    result = run_one(scenario.row(), candidate, watchdog_s=5.0)
+    if result.outcome.trace is None:
+        return [
+            Violation(
+                "liveness",
+                f"the run ended in {result.verdict}: {result.outcome.error or result.outcome.timeout}",
+                {"reported_count": 0},
+            )
+        ]
+    return violations(scenario, Trace.from_json(result.outcome.trace))
+
+
+def passes_on_reference(row: Row) -> bool:
+    """Whether the reference meets a shrunk row (it must, or the invariant is wrong)."""
+    return run_one(row, ReferenceCandidate()).verdict is Verdict.PASS
+
+
+def row_toml(row: Row) -> str:
+    """A row as TOML text, ready for a table."""
+    out = [
+        "[[row]]",
+        f"id = {json.dumps(row.id)}",
+        f"description = {json.dumps(row.description)}",
+        f"spec = {json.dumps(row.spec)}",
+        f'level = "{row.level}"',
+        f"area = {json.dumps(row.area)}",
+        f"tags = {json.dumps(list(row.tags))}",
+        f"covers = {json.dumps(list(row.covers))}",
+        f"budget_ms = {row.budget_ms:g}",
+        "steps = [",
+        *(f"  {_inline(step)}," for step in row.steps),
+        "]",
+    ]
+    if row.later:
+        out += ["later = [", *(f"  {_inline(block)}," for block in row.later), "]"]
+    out.append("[row.expect]")
+    out += [f"{key} = {_inline(value)}" for key, value in row.expect.items()]
+    return "\n".join(out) + "\n"
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value)
+
+
+def _key(key: str) -> str:
+    return key if key.replace("-", "").replace("_", "").isalnum() else json.dumps(key)
