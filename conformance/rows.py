@@ -211,7 +211,7 @@ def _schema_error(
     fieldpath = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in where)
     fieldpath = fieldpath.replace(".[", "[")
     message = error.message
-    if error.validator == "oneOf" and isinstance(error.instance, Mapping):
+    if error.validator == "anyOf" and isinstance(error.instance, Mapping):
         keys = [k for k in error.instance if k in ACTIONS]
         message = (
             f"not a valid step {dict(error.instance)!r}: a step has exactly one action "
