@@ -12,9 +12,11 @@ conforming user agent, whatever its policy:
 * ``deadline``: an idle run sees ``0 <= timeRemaining() <= 50`` (R-23, R-50);
 * ``fifo``: callbacks posted without a timeout run in posting order (R-12, R-34);
 * ``busy``: no idle run while the task chain keeps the loop busy (R-53);
-* ``prompt``: a timeout that expires while the chain keeps the loop busy for 100 ms more
-  runs its callback within those 100 ms, with ``didTimeout`` true (R-14, R-53; the suite's
-  padding assumption, ``conformance/cases/README.md``);
+* ``prompt``: a callback whose timeout expires while the chain keeps the loop busy for
+  100 ms more runs by its timeout, with ``didTimeout`` true: its timeout task is queued
+  while the loop is still busy, so no idle period can come first (R-14, R-53; the suite's
+  padding assumption, ``conformance/cases/README.md``). When it runs is not bounded: other
+  timed-out callbacks may work first;
 * ``liveness``: when the run ends quiet, every callback neither cancelled nor failed has
   run exactly once (R-12, R-41).
 
@@ -266,23 +268,13 @@ def violations(scenario: Scenario, trace: Trace) -> list[Violation]:
             ):
                 continue
             calls = runs.get(post.label, [])
-            if (
-                not calls
-                or calls[0].t > post.timeout + _PADDING_MS
-                or calls[0].did_timeout is not True
-            ):
-                seen = f"at {calls[0].t:g}, didTimeout {calls[0].did_timeout}" if calls else "never"
-                expect = {
-                    "time_max": {post.label: post.timeout + _PADDING_MS},
-                    "did_timeout": {post.label: True},
-                }
-                found.append(
-                    Violation(
-                        "prompt",
-                        f"{post.label!r} (timeout {post.timeout}) ran {seen} while the chain ran until {chain_end:g}",
-                        expect,
-                    )
+            if calls and calls[0].did_timeout is not True:  # never running is liveness's
+                seen = f"at {calls[0].t:g}, didTimeout {calls[0].did_timeout}"
+                message = (
+                    f"{post.label!r} (timeout {post.timeout}) ran {seen} "
+                    f"while the chain ran until {chain_end:g}"
                 )
+                found.append(Violation("prompt", message, {"did_timeout": {post.label: True}}))
     if trace.quiescent:
         expected = [p.label for p in scenario.posts if p.label not in cancel_times]
         expected += [
