@@ -18,7 +18,7 @@ from idlespec.conformance.candidates import (
     available_candidates,
     resolve_candidate,
 )
-from idlespec.conformance.rows import Row
+from idlespec.conformance.rows import ACTIONS, Row
 from idlespec.conformance.runner import run_one, run_rows, watchdog
 from idlespec.conformance.scenario import ScenarioError, decode_js, run_row
 from idlespec.conformance.trace import Trace
@@ -33,7 +33,7 @@ def make_row(
 
     def walk(items: list[dict[str, Any]]) -> None:
         for step in items:
-            actions.update(k for k in step if k in _ACTIONS)
+            actions.update(k for k in step if k in ACTIONS)
             walk(step.get("body", []))
 
     walk(steps)
@@ -55,25 +55,6 @@ def make_row(
     )
 
 
-_ACTIONS = {
-    "post",
-    "repost",
-    "cancel",
-    "cancel_handle",
-    "timer",
-    "clear_timer",
-    "raf",
-    "cancel_raf",
-    "task",
-    "microtask",
-    "chain",
-    "busy",
-    "open_window",
-    "deactivate",
-    "activate",
-    "raise",
-    "sample",
-}
 REF = ReferenceCandidate()
 
 
