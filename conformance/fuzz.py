@@ -187,7 +187,7 @@ def violations(scenario: Scenario, trace: Trace) -> list[Violation]:
         cancel_index = _index(trace, f"cancel-{label}")
         late = [c for c in runs.get(label, []) if trace.calls.index(c) > cancel_index]
         if late:
-            expect = {
+            expect: dict[str, Any] = {
                 "any_of": [{"not_invoked": [label]}, {"sequence": [label, f"cancel-{label}"]}]
             }
             found.append(

@@ -83,3 +83,34 @@ def test_row_toml_quotes_odd_keys() -> None:
     text = row_toml(row)
     assert '"p0.s" = 1.5' in text and "did_timeout = { p0 = false }" in text
     assert '{ post = "p0", body = [{ busy = 5 }, { post = "c0" }, { raise = "from p0" }] }' in text
+
+
+def test_a_crashing_candidate_and_a_wrong_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
+    from idlespec.conformance import fuzz as fuzz_module
+
+    class Crashes:
+        name, version, kind = "crashes", "0", "native"
+
+        def install(self, window: object) -> object:
+            raise RuntimeError("boom")
+
+    result = fuzz(Crashes(), examples=5)
+    assert result.violation is not None and "the run ended in ERROR" in result.violation.message
+    monkeypatch.setattr(fuzz_module, "passes_on_reference", lambda row: False)
+    with pytest.raises(RuntimeError, match="the invariant is wrong"):
+        fuzz(Crashes(), examples=5)
+
+
+def test_timeouts_that_expire_late_in_a_chain_are_not_held_to_prompt() -> None:
+    # p0's timeout expires 50 ms before the chain ends: less than the 100 ms padding bound,
+    # so an idle run after the chain is allowed.
+    scenario = Scenario((Post("p0", 50, 0, False, None),), 100.0, (), ())
+    trace = Trace(
+        calls=[
+            Call("chain", "chain", "main", 0, 1),
+            Call("chain-end", "chain-end", "main", 100, 2),
+            Call("idle", "p0", "main", 100, 1, did_timeout=False, remaining=50.0, argc=1),
+        ],
+        quiescent=True,
+    )
+    assert violations(scenario, trace) == []

@@ -228,3 +228,19 @@ def test_small_paths(tmp_path: Path) -> None:
     from idlespec.conformance.reports import read_raw
 
     assert read_raw(raw).results == [] and read_raw(raw).footer is None
+
+
+def test_the_plugin_takes_a_folder_of_tables(
+    pytester: pytest.Pytester, setup: tuple[Path, Path]
+) -> None:
+    cases, expectations = setup
+    result = pytester.runpytest_inprocess(
+        "--candidate",
+        "reference",
+        str(cases),
+        "--idlespec-expectations",
+        str(expectations),
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=2, failed=1)  # the stale known failure is an XPASS
