@@ -21,7 +21,6 @@ module:attribute`` or an entry point in the group ``idlespec.candidates``.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -162,9 +161,7 @@ def builtin_candidates() -> dict[str, Callable[[], Candidate]]:
         return lambda: _as_candidate(importlib.import_module(module).candidate, module)
 
     found: dict[str, Callable[[], Candidate]] = {"reference": ReferenceCandidate}
-    for name, module in _BUILTIN_SHIMS:
-        if importlib.util.find_spec(module) is not None:
-            found[name] = shim(module)
+    found.update((name, shim(module)) for name, module in _BUILTIN_SHIMS)
     return found
 
 

@@ -114,3 +114,7 @@ def test_timeouts_that_expire_late_in_a_chain_are_not_held_to_prompt() -> None:
         quiescent=True,
     )
     assert violations(scenario, trace) == []
+    # A run that did not go quiet is not held to liveness: p1 may still be waiting.
+    posts = (*scenario.posts, Post("p1", None, 0, False, None))
+    trace.quiescent = False
+    assert violations(Scenario(posts, 100.0, (), ()), trace) == []
