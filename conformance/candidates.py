@@ -45,9 +45,8 @@ class Binding(Protocol):
         """``cancelIdleCallback``."""
 
 
-@runtime_checkable
-class HostedCandidate(Protocol):
-    """A native or userland candidate (plain class attributes satisfy these properties)."""
+class _Described(Protocol):
+    """What every candidate has (plain class attributes satisfy these properties)."""
 
     @property
     def name(self) -> str:
@@ -56,6 +55,11 @@ class HostedCandidate(Protocol):
     @property
     def version(self) -> str:
         """The version judged."""
+
+
+@runtime_checkable
+class HostedCandidate(_Described, Protocol):
+    """A native or userland candidate."""
 
     @property
     def kind(self) -> Literal["native", "userland"]:
@@ -66,16 +70,8 @@ class HostedCandidate(Protocol):
 
 
 @runtime_checkable
-class SelfHostedCandidate(Protocol):
+class SelfHostedCandidate(_Described, Protocol):
     """A candidate with its own event loop."""
-
-    @property
-    def name(self) -> str:
-        """A short name, used in reports and on the command line."""
-
-    @property
-    def version(self) -> str:
-        """The version judged."""
 
     @property
     def kind(self) -> Literal["self-hosted"]:

@@ -8,15 +8,11 @@ hold, on top of every predicate beside it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .trace import Call, Trace
-
-_KEY = re.compile(
-    r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
-)
+from .rows import LABEL_KEY
+from .trace import Call, Sample, Trace
 
 
 def check(expect: Mapping[str, Any], trace: Trace, tolerance: float) -> list[str]:
@@ -43,6 +39,15 @@ def _check_all(expect: Mapping[str, Any], trace: Trace, tolerance: float) -> lis
 
 def _calls(trace: Trace, label: str) -> list[Call]:
     return [c for c in trace.calls if c.label == label]
+
+
+def _sample(trace: Trace, label: str, n: str | None, name: str) -> Sample | None:
+    """The first sample ``name`` taken in ``label``'s runs (its n-th run only, if given)."""
+    wanted = int(n) if n else None
+    return next(
+        (s for s in trace.samples if s.label == label and s.name == name and wanted in (None, s.n)),
+        None,
+    )
 
 
 def _invocation(trace: Trace, label: str, n: str | None) -> Call | None:
@@ -95,7 +100,7 @@ def _count(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
 def _argc(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
     problems = []
     for key, want in expected.items():
-        match = _KEY.match(key)
+        match = LABEL_KEY.match(key)
         assert match is not None
         call = _invocation(trace, match["label"], match["n"])
         if call is None or call.argc != want:
@@ -107,18 +112,14 @@ def _argc(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
 def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> list[str]:
     problems = []
     for key, want in expected.items():
-        match = _KEY.match(key)
+        match = LABEL_KEY.match(key)
         assert match is not None  # the loader checked the key
         if match["sample"]:
-            n = int(match["n"]) if match["n"] else None
-            found = [
-                s.did_timeout
-                for s in trace.samples
-                if s.label == match["label"] and s.name == match["sample"] and n in (None, s.n)
-            ]
-            if not found or found[0] is not want:
+            sample = _sample(trace, match["label"], match["n"], match["sample"])
+            if sample is None or sample.did_timeout is not want:
+                observed = "no sample" if sample is None else sample.did_timeout
                 problems.append(
-                    f"did_timeout: expected sample {key!r} to see {want}, observed {found[:1] or 'no sample'}"
+                    f"did_timeout: expected sample {key!r} to see {want}, observed {observed}"
                 )
             continue
         calls = (
@@ -140,7 +141,7 @@ def _timed(
     def predicate(expected: Mapping[str, float], trace: Trace, tol: float) -> list[str]:
         problems = []
         for key, want in expected.items():
-            match = _KEY.match(key)
+            match = LABEL_KEY.match(key)
             assert match is not None
             call = _invocation(trace, match["label"], match["n"])
             if call is None:
@@ -169,19 +170,14 @@ def _remaining(
 
 
 def _remaining_value(trace: Trace, key: str) -> float | str:
-    match = _KEY.match(key)
+    match = LABEL_KEY.match(key)
     assert match is not None
     label, n, sample = match["label"], match["n"], match["sample"]
     if sample:
-        wanted_n = int(n) if n else None
-        found = [
-            s
-            for s in trace.samples
-            if s.label == label and s.name == sample and (wanted_n is None or s.n == wanted_n)
-        ]
-        if not found:
+        found = _sample(trace, label, n, sample)
+        if found is None:
             return f"no sample {key!r} was taken"
-        value = found[0].remaining
+        value = found.remaining
     else:
         call = _invocation(trace, label, n)
         if call is None:
@@ -195,7 +191,7 @@ def _remaining_value(trace: Trace, key: str) -> float | str:
 def _handles(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
     problems = []
     for key, want in expected.items():
-        match = _KEY.match(key)
+        match = LABEL_KEY.match(key)
         assert match is not None
         got = trace.handles.get(match["label"]) or []
         index = int(match["n"]) - 1 if match["n"] else 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -61,7 +61,8 @@ ACTIONS: Final = (
     "sample",
     "return",
 )
-_LABEL_KEY = re.compile(
+#: An expectation key: a label, optionally its n-th run (``a@2``) and a sample (``a.s``).
+LABEL_KEY = re.compile(
     r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
 )
 
@@ -363,7 +364,7 @@ def _check_expect(
         elif (isinstance(value, list) and key != "reported") or isinstance(value, Mapping):
             names = value
         for name in names:
-            match = _LABEL_KEY.match(name)
+            match = LABEL_KEY.match(name)
             if match is None or match["label"] not in labels:
                 raise fail(here, f"{name!r} names no label of this row")
             if match["sample"] and key not in (
@@ -378,11 +379,3 @@ def _check_expect(
 def rows_by_id(rows: Iterable[Row]) -> dict[str, Row]:
     """Index rows by id."""
     return {row.id: row for row in rows}
-
-
-def iter_steps(steps: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    """Every step, bodies included, depth first."""
-    for step in steps:
-        yield step
-        if "body" in step:
-            yield from iter_steps(step["body"])

@@ -73,9 +73,6 @@ class TaskQueues:
         """Put back a task taken by :meth:`take_runnable` (it runs next)."""
         self._queues[(task.source, task.window.index)].appendleft(task)
 
-    def __len__(self) -> int:
-        return sum(len(q) for q in self._queues.values())
-
     def take_runnable(self) -> Task | None:
         """Remove and return the next runnable task per the selection policy, or None."""
         if self._selection == "oldest-first":

@@ -99,8 +99,9 @@ def test_task_queues_put_back_and_count() -> None:
     assert taken is first
     assert taken.runnable
     queues.push_front(first)
-    assert len(queues) == 2
     assert queues.take_runnable() is first
+    assert queues.take_runnable() is not None
+    assert queues.take_runnable() is None
 
 
 # --- run() ---------------------------------------------------------------------------------
