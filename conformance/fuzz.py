@@ -35,7 +35,7 @@ from typing import Any
 
 from .candidates import Candidate, ReferenceCandidate
 from .rows import Row
-from .runner import run_one
+from .runner import CandidateRun, run_one
 from .trace import Trace
 from .verdicts import Verdict
 
@@ -352,10 +352,12 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
         raise RuntimeError("idlespec fuzz needs hypothesis: pip install 'idlespec[fuzz]'") from None
 
     tried = [0]
+    # One run for the whole search: the candidate opens (and its clocks freeze) once.
+    run = CandidateRun(candidate, watchdog_s=5.0).__enter__()
 
     def breaks(scenario: Scenario) -> bool:
         tried[0] += 1
-        return bool(_violations_of(candidate, scenario))
+        return bool(_violations_of(run, scenario))
 
     config = settings(
         max_examples=examples,
@@ -367,9 +369,11 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
     )
     try:
         minimal = find(strategy(), breaks, settings=config)
+        first = _violations_of(run, minimal)[0]
     except NoSuchExample:
         return FuzzResult(tried[0])
-    first = _violations_of(candidate, minimal)[0]
+    finally:
+        run.__exit__(None, None, None)
     row = minimal.row(
         first.expect,
         description=f"Found by idlespec fuzz: {first.message} (invariant {first.invariant}).",
@@ -383,8 +387,8 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
     return FuzzResult(tried[0], first, row, row_toml(row))
 
 
-def _violations_of(candidate: Candidate, scenario: Scenario) -> list[Violation]:
-    result = run_one(scenario.row(), candidate, watchdog_s=5.0)
+def _violations_of(run: CandidateRun, scenario: Scenario) -> list[Violation]:
+    result = run.run(scenario.row())
     if result.outcome.trace is None:
         return [
             Violation(

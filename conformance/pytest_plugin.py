@@ -28,11 +28,14 @@ from .rows import (
     spec_vocabulary,
     table_files,
 )
-from .runner import DEFAULT_WATCHDOG_S, Result, run_one
+from .runner import DEFAULT_WATCHDOG_S, CandidateRun, Result
 from .verdicts import EXPECTATIONS_DIR, Verdict, load_known_failures
 
 _CANDIDATES = pytest.StashKey[list[Candidate]]()
 _KNOWN = pytest.StashKey[dict[str, dict[str, str]]]()
+#: The one candidate run open now: rows are grouped by candidate, and a candidate's run (its
+#: process, its clock freeze) stays open across its rows, never beside another's.
+_OPEN = pytest.StashKey[list[CandidateRun]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,8 +78,44 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_KNOWN] = {
         c.name: load_known_failures(c.name, index, directory) for c in config.stash[_CANDIDATES]
     }
+    config.stash[_OPEN] = []
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES_DIR)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the rows by candidate (stable), so each candidate's run opens once."""
+    candidates = config.stash.get(_CANDIDATES, None)
+    if candidates is None:
+        return
+    order = {id(c): i for i, c in enumerate(candidates)}
+    items.sort(key=lambda item: order[id(item.candidate)] if isinstance(item, RowItem) else -1)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close the candidate run still open."""
+    if _OPEN in session.config.stash:
+        _close_open_run(session.config)
+
+
+def _close_open_run(config: pytest.Config) -> None:
+    opened = config.stash[_OPEN]
+    while opened:
+        opened.pop().__exit__(None, None, None)
+
+
+def _run_for(config: pytest.Config, candidate: Candidate) -> CandidateRun:
+    opened = config.stash[_OPEN]
+    if opened and opened[0].candidate is candidate:
+        return opened[0]
+    _close_open_run(config)
+    run = CandidateRun(
+        candidate,
+        config.stash[_KNOWN][candidate.name],
+        watchdog_s=float(config.getoption("idlespec_watchdog")),
+    )
+    opened.append(run.__enter__())
+    return run
 
 
 def _rows_named_by(config: pytest.Config) -> list[Row]:
@@ -137,9 +176,7 @@ class RowItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the row and turn its verdict into a pytest outcome."""
-        known = self.config.stash[_KNOWN][self.candidate.name]
-        watchdog = float(self.config.getoption("idlespec_watchdog"))
-        result = run_one(self.row, self.candidate, known, watchdog_s=watchdog)
+        result = _run_for(self.config, self.candidate).run(self.row)
         if result.verdict is Verdict.INFO:
             self.add_report_section(
                 "call", "idlespec", "INFO: " + "; ".join(result.outcome.mismatches)

@@ -8,16 +8,16 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 from idlespec.reference import GlobalClockFollower, TaskBudgetExceeded, wall_clock
 
-from .candidates import Candidate, HostedCandidate, SelfHostedCandidate
+from .api import Candidate, CandidateUnavailable
+from .connectors import connector_for
 from .expect import check
 from .rows import Row
-from .scenario import DEFAULT_STEP_BUDGET, run_row
-from .trace import Trace
+from .scenario import DEFAULT_STEP_BUDGET
 from .verdicts import Outcome, Verdict, apply_known_failures, judge
 
 #: Real seconds a row may take before the watchdog stops a hung candidate.
@@ -92,6 +92,90 @@ def watchdog(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class CandidateRun:
+    """One candidate, open for a run of rows.
+
+    Entering opens the candidate (its connector's ``open``) and, for a candidate that runs
+    as Python in this process, starts the global-clock freeze once for the whole run;
+    leaving stops both. :meth:`run` runs one row, whatever the candidate does: a crash is
+    ERROR, a hang TIMEOUT, and after either the candidate is restarted before the next row.
+    """
+
+    def __init__(
+        self,
+        candidate: Candidate,
+        known: Mapping[str, str] | None = None,
+        *,
+        watchdog_s: float = DEFAULT_WATCHDOG_S,
+        step_budget: int = DEFAULT_STEP_BUDGET,
+    ) -> None:
+        self.candidate = candidate
+        self.connector = connector_for(candidate)
+        self.known = dict(known or {})
+        self.watchdog_s = watchdog_s
+        self.step_budget = step_budget
+        #: Why the candidate cannot run here (``open`` raised CandidateUnavailable), or None.
+        self.unavailable: str | None = None
+        self._follower: GlobalClockFollower | None = None
+
+    def __enter__(self) -> CandidateRun:
+        try:
+            self.connector.open()
+        except CandidateUnavailable as why:
+            self.unavailable = str(why) or "the candidate is not available here"
+        if self.connector.in_process:
+            self._follower = GlobalClockFollower().__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._follower is not None:
+            self._follower.__exit__(None, None, None)
+            self._follower = None
+        if self.unavailable is None:
+            self.connector.close()
+
+    def run(self, row: Row) -> Result:
+        """Run one row; whatever the candidate does, return a result."""
+        start = wall_clock()
+        outcome = Outcome()
+        unsupported = self.unavailable or self.connector.unsupported(row)
+        if unsupported:
+            outcome.unsupported = unsupported
+        else:
+            self._attempt(row, outcome)
+        raw = judge(row, outcome)
+        verdict = apply_known_failures(raw, row.id, self.known)
+        wall_ms = (wall_clock() - start) * 1000
+        return Result(
+            row, self.candidate.name, verdict, raw, outcome, wall_ms, self.known.get(row.id)
+        )
+
+    def _attempt(self, row: Row, outcome: Outcome) -> None:
+        connector = self.connector
+        try:
+            try:
+                with watchdog(self.watchdog_s):
+                    trace = connector.trace(row, self.step_budget)
+            finally:
+                connector.reset()
+        except WatchdogTimeout as stop:
+            outcome.timeout = str(stop)
+            connector.restart()
+        except TaskBudgetExceeded:
+            outcome.timeout = f"step budget: more than {self.step_budget} tasks"
+        except Exception as error:
+            outcome.error = "".join(traceback.format_exception_only(type(error), error)).strip()
+            connector.restart()
+        else:
+            outcome.trace = trace.to_json()
+            outcome.mismatches = check(row.expect, trace, row.tolerance)
+
+
 def run_one(
     row: Row,
     candidate: Candidate,
@@ -100,37 +184,9 @@ def run_one(
     watchdog_s: float = DEFAULT_WATCHDOG_S,
     step_budget: int = DEFAULT_STEP_BUDGET,
 ) -> Result:
-    """Run one row; whatever the candidate does, return a result."""
-    start = wall_clock()
-    outcome = Outcome()
-    unsupported = sorted(row.actions & getattr(candidate, "unsupported_actions", frozenset()))
-    if unsupported:
-        outcome.unsupported = f"the candidate cannot express: {', '.join(unsupported)}"
-    else:
-        try:
-            with watchdog(watchdog_s):
-                trace = _trace(row, candidate, step_budget)
-        except WatchdogTimeout as stop:
-            outcome.timeout = str(stop)
-        except TaskBudgetExceeded:
-            outcome.timeout = f"step budget: more than {step_budget} tasks"
-        except Exception as error:
-            outcome.error = "".join(traceback.format_exception_only(type(error), error)).strip()
-        else:
-            outcome.trace = trace.to_json()
-            outcome.mismatches = check(row.expect, trace, row.tolerance)
-    raw = judge(row, outcome)
-    known = known or {}
-    verdict = apply_known_failures(raw, row.id, known)
-    wall_ms = (wall_clock() - start) * 1000
-    return Result(row, candidate.name, verdict, raw, outcome, wall_ms, known.get(row.id))
-
-
-def _trace(row: Row, candidate: Candidate, step_budget: int) -> Trace:
-    if isinstance(candidate, SelfHostedCandidate) and candidate.kind == "self-hosted":
-        return candidate.run_row(row)
-    assert isinstance(candidate, HostedCandidate)
-    return run_row(row, candidate, step_budget)
+    """Run one row in a run of its own (open, run, close); whatever happens, a result."""
+    with CandidateRun(candidate, known, watchdog_s=watchdog_s, step_budget=step_budget) as run:
+        return run.run(row)
 
 
 def run_rows(
@@ -141,11 +197,11 @@ def run_rows(
     on_result: Callable[[Result], None] | None = None,
     watchdog_s: float = DEFAULT_WATCHDOG_S,
 ) -> list[Result]:
-    """Run ``rows`` against ``candidate`` under one freezegun follower; results in order."""
+    """Run ``rows`` against ``candidate`` in one run; results in order."""
     results = []
-    with GlobalClockFollower():
+    with CandidateRun(candidate, known, watchdog_s=watchdog_s) as run:
         for row in rows:
-            result = run_one(row, candidate, known, watchdog_s=watchdog_s)
+            result = run.run(row)
             results.append(result)
             if on_result is not None:
                 on_result(result)

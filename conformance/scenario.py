@@ -16,7 +16,7 @@ from typing import Any
 
 from idlespec.reference import UNDEFINED, EventLoop, Policy, Window
 
-from .candidates import Binding, HostedCandidate, HostWindow
+from .api import Binding, Host, HostWindow
 from .rows import MAIN_WINDOW, Row, action_of
 from .trace import Call, Reported, Sample, Trace
 
@@ -33,8 +33,14 @@ MISSING: Any = object()
 
 
 def error_name(error: BaseException) -> str:
-    """The JS name of an exception: the scenario's own errors are plain ``Error``s."""
-    return "Error" if isinstance(error, ScenarioError) else type(error).__name__
+    """The JS name of an exception: the scenario's own errors are plain ``Error``s.
+
+    An exception that stands for a JS one (a bridge's) carries its JS name as ``js_name``.
+    """
+    if isinstance(error, ScenarioError):
+        return "Error"
+    js_name = getattr(error, "js_name", None)
+    return js_name if isinstance(js_name, str) else type(error).__name__
 
 
 class _ThrowingGetter(Mapping[str, Any]):
@@ -61,6 +67,10 @@ class _Symbol:
     """Stands for a Symbol: ToNumber throws TypeError."""
 
 
+class _BigInt(_Symbol):
+    """Stands for a BigInt: ToNumber throws TypeError, as for a Symbol."""
+
+
 def decode_js(value: Any) -> Any:
     """A row's JS value (see ``schema.json``) as the Python stand-in the bindings take."""
     if isinstance(value, Mapping):
@@ -69,7 +79,7 @@ def decode_js(value: Any) -> Any:
                 "undefined": UNDEFINED,
                 "null": None,
                 "symbol": _Symbol(),
-                "bigint": _Symbol(),
+                "bigint": _BigInt(),
                 "function": lambda *args: None,
                 "throwing-getter": _ThrowingGetter(),
                 "throwing-valueof": _ThrowingValueOf(),
@@ -90,7 +100,7 @@ class _Return(Exception):
 
 
 class _WindowContext:
-    def __init__(self, name: str, window: Window, host: HostWindow, binding: Binding) -> None:
+    def __init__(self, name: str, window: Window, host: Host, binding: Binding) -> None:
         self.name = name
         self.window = window
         self.host = host
@@ -101,7 +111,9 @@ class _RecordingLoop(EventLoop):
     """The reference host, noting every reported exception in one ordered list."""
 
     def __init__(self, policy: Policy | None) -> None:
-        super().__init__(policy)
+        # The loop follows the run's global-clock follower if one is active (in-process
+        # candidates); it never starts one itself, so a bridge's pipe is never frozen.
+        super().__init__(policy, freeze_global_clocks=False)
         self.reported: list[tuple[Window, Exception]] = []
 
     def report_an_exception(self, window: Window, error: Exception) -> None:
@@ -110,11 +122,20 @@ class _RecordingLoop(EventLoop):
 
 
 class Interpreter:
-    """Runs one row against one hosted candidate."""
+    """Runs one row against one hosted candidate.
 
-    def __init__(self, row: Row, candidate: HostedCandidate, policy: Policy | None = None) -> None:
+    Args:
+        row: the row.
+        install: installs the candidate on a reference window and returns its binding (the
+            connector of the candidate's kind makes it).
+        policy: the host's policy (default: the reference's).
+    """
+
+    def __init__(
+        self, row: Row, install: Callable[[Window], Binding], policy: Policy | None = None
+    ) -> None:
         self.row = row
-        self.candidate = candidate
+        self.install = install
         self.loop = _RecordingLoop(policy)
         self.trace = Trace()
         self.windows: dict[str, _WindowContext] = {}
@@ -126,9 +147,12 @@ class Interpreter:
         self._install(MAIN_WINDOW, self.loop.window)
 
     def _install(self, name: str, window: Window) -> None:
-        host = HostWindow(window)
-        target: Any = window if self.candidate.kind == "native" else host
-        self.windows[name] = _WindowContext(name, window, host, self.candidate.install(target))
+        binding = self.install(window)
+        # A binding that owns the page's timer and frame globals (a polyfill wrapping them)
+        # hands them over as ``page``; the scenario's own timers then go through it.
+        page = getattr(binding, "page", None)
+        host: Host = page if isinstance(page, Host) else HostWindow(window)
+        self.windows[name] = _WindowContext(name, window, host, binding)
 
     def run(self, step_budget: int = DEFAULT_STEP_BUDGET) -> Trace:
         """Run the row; return its trace.
@@ -358,8 +382,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
-
-
-def run_row(row: Row, candidate: HostedCandidate, step_budget: int = DEFAULT_STEP_BUDGET) -> Trace:
-    """Run ``row`` against a hosted ``candidate`` on a fresh reference host."""
-    return Interpreter(row, candidate).run(step_budget)

@@ -49,7 +49,7 @@ Rows no userland polyfill can pass
 ----------------------------------
 
 One cause: HTML's computeDeadline reads the map of active timers of *every* same-loop window.
-A userland polyfill is installed per window and gets only that window's ``HostWindow``; no
+A userland polyfill is installed per window and gets only that window's ``Host``; no
 primitive reaches another window's timers (a JS polyfill in same-origin frames could
 coordinate through ``window.top``, which this host does not model), and another window's
 timer neither runs in nor delays this window's tasks, so no probe can notice it.
@@ -75,7 +75,7 @@ import math
 from collections.abc import Callable
 from typing import Literal
 
-from idlespec.conformance.candidates import HostWindow
+from idlespec.conformance.api import CandidateBase, Host
 from idlespec.reference.webidl import (
     check_callback,
     convert_idle_request_options,
@@ -114,19 +114,19 @@ class Polyfill:
     """``requestIdleCallback`` and ``cancelIdleCallback`` for one window.
 
     It wraps the host's ``set_timeout``, ``request_animation_frame`` and
-    ``cancel_animation_frame`` (so the page's own timers and frames go through it) to learn
-    the expiries of pending timers and whether a frame is pending.
+    ``cancel_animation_frame`` to learn the expiries of pending timers and whether a frame is
+    pending: :attr:`page` is the host the page's own script uses (as a JS polyfill would
+    replace the globals), with those three wrapped.
     """
 
-    def __init__(self, host: HostWindow) -> None:
+    def __init__(self, host: Host) -> None:
         self._host = host
         self._set_timeout = host.set_timeout
         self._clear_timeout = host.clear_timeout
         self._request_frame = host.request_animation_frame
         self._cancel_frame = host.cancel_animation_frame
-        setattr(host, "set_timeout", self._page_set_timeout)  # noqa: B010
-        setattr(host, "request_animation_frame", self._page_request_frame)  # noqa: B010
-        setattr(host, "cancel_animation_frame", self._page_cancel_frame)  # noqa: B010
+        #: The page's primitives, with timers and frames going through the polyfill.
+        self.page: Host = _Page(host, self)
 
         self._handle = 0
         self._pending: dict[int, IdleCallback] = {}  # the list of idle request callbacks
@@ -377,7 +377,21 @@ class Polyfill:
         self._frames.discard(to_unsigned_long(handle))
 
 
-class PolyfillCandidate:
+class _Page:
+    """The host as the page sees it once the polyfill is installed."""
+
+    def __init__(self, host: Host, polyfill: Polyfill) -> None:
+        self.set_timeout = polyfill._page_set_timeout
+        self.clear_timeout = host.clear_timeout
+        self.request_animation_frame = polyfill._page_request_frame
+        self.cancel_animation_frame = polyfill._page_cancel_frame
+        self.now = host.now
+        self.queue_microtask = host.queue_microtask
+        self.queue_task = host.queue_task
+        self.report_error = host.report_error
+
+
+class PolyfillCandidate(CandidateBase):
     """The polyfill as a userland candidate."""
 
     name = "polyfill"
@@ -385,7 +399,7 @@ class PolyfillCandidate:
     kind: Literal["userland"] = "userland"
     provenance = "idlespec.shims.polyfill: the best a page can build on host primitives"
 
-    def install(self, host: HostWindow) -> Polyfill:
+    def install(self, host: Host) -> Polyfill:
         """Install on one window (wrapping its timer and frame primitives)."""
         return Polyfill(host)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from idlespec.conformance.candidates import HostWindow
+from idlespec.conformance.api import CandidateBase, Host
 
 _BUDGET_MS = 50.0
 _DELAY_MS = 1
@@ -50,7 +50,7 @@ class _Deadline:
 
     __slots__ = ("_host", "_start")
 
-    def __init__(self, host: HostWindow, start: float) -> None:
+    def __init__(self, host: Host, start: float) -> None:
         self._host = host
         self._start = start
 
@@ -64,7 +64,7 @@ class _Deadline:
 class _Binding:
     """What the snippet installs on ``window``."""
 
-    def __init__(self, host: HostWindow) -> None:
+    def __init__(self, host: Host) -> None:
         self._host = host
 
     def request_idle_callback(self, callback: Any, options: Any = None) -> int:
@@ -78,7 +78,7 @@ class _Binding:
         self._host.clear_timeout(handle)
 
 
-class SetTimeoutShim:
+class SetTimeoutShim(CandidateBase):
     """The classic fallback as a userland candidate."""
 
     name = "settimeout-shim"
@@ -86,7 +86,7 @@ class SetTimeoutShim:
     kind: Literal["userland"] = "userland"
     provenance = "the classic setTimeout fallback (MDN), translated by idlespec.shims.settimeout"
 
-    def install(self, host: HostWindow) -> _Binding:
+    def install(self, host: Host) -> _Binding:
         """Install on one window."""
         return _Binding(host)
 

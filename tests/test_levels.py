@@ -44,7 +44,7 @@ def test_every_must_row_holds_under_every_conforming_policy(policy: Policy) -> N
         for row in load_rows():
             if row.level != "must":
                 continue
-            trace = Interpreter(row, ReferenceCandidate(), policy).run()
+            trace = Interpreter(row, ReferenceCandidate().install, policy).run()
             problems = check(row.expect, trace, row.tolerance)
             if problems:
                 failing.append((row.id, problems[0]))

@@ -24,8 +24,8 @@ class Page:
     def __init__(self, loop: EventLoop | None = None, window: Window | None = None) -> None:
         self.loop = loop if loop is not None else EventLoop()
         self.window = window if window is not None else self.loop.window
-        self.host = HostWindow(self.window)
-        self.ric: Polyfill = candidate.install(self.host)
+        self.ric: Polyfill = candidate.install(HostWindow(self.window))
+        self.host = self.ric.page  # the page's timers and frames, as the polyfill wraps them
         self.log: list[tuple[str, float, float, bool]] = []
         self.deadlines: dict[str, Any] = {}
 

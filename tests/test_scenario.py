@@ -18,9 +18,10 @@ from idlespec.conformance.candidates import (
     available_candidates,
     resolve_candidate,
 )
+from idlespec.conformance.connectors import is_candidate, run_row
 from idlespec.conformance.rows import ACTIONS, Row
 from idlespec.conformance.runner import run_one, run_rows, watchdog
-from idlespec.conformance.scenario import ScenarioError, decode_js, run_row
+from idlespec.conformance.scenario import ScenarioError, decode_js
 from idlespec.conformance.trace import Trace
 from idlespec.conformance.verdicts import Verdict
 from idlespec.reference import UNDEFINED, EventLoop
@@ -331,7 +332,7 @@ def test_resolve_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_candidate_shape_checks() -> None:
-    check = cands._looks_like_candidate
+    check = is_candidate
     assert not check(types.SimpleNamespace(name=1, kind="native", install=print))
     assert not check(types.SimpleNamespace(name="x", kind="other"))
     assert check(types.SimpleNamespace(name="x", kind="native", install=print))

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from idlespec.conformance.cli import main
+from idlespec.conformance.connectors import run_row
 from idlespec.conformance.html_report import _uncovered
 from idlespec.conformance.rows import load_table
-from idlespec.conformance.scenario import run_row
 from idlespec.conformance.trace import Trace
 
 TABLE = """
@@ -200,7 +200,7 @@ def test_a_harness_bug_in_a_row_is_shown_as_a_plain_failure(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise LookupError("harness bug")
 
-    monkeypatch.setattr(pytest_plugin, "run_one", broken)
+    monkeypatch.setattr(pytest_plugin.CandidateRun, "run", broken)
     cases, _ = setup
     result = pytester.runpytest_inprocess(
         "--candidate", "reference", str(cases / "fifo.toml"), "-p", "no:cacheprovider"
