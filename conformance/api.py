@@ -17,7 +17,8 @@ reports), and it is one of three kinds; each kind has one connector in the harne
 ``self-hosted``
     Brings its own event loop (a fake clock, a browser). ``run_row(row) -> Trace`` performs
     the row's scenario in that loop; ``unsupported_actions`` names the step actions it cannot
-    express (rows using them are UNSUPPORTED, never approximated).
+    express (rows using them are UNSUPPORTED, never approximated), and an optional
+    ``unsupported_row(row)`` gives the reason for any other row it cannot run.
 
 Lifecycle (every method optional; :class:`CandidateBase` has them all): ``open()`` once
 before a run's first row (start a process, load a package), ``reset()`` after every row
@@ -233,10 +234,14 @@ class CandidateBase:
     ``run_row``.
     """
 
-    provenance: ClassVar[str] = ""
+    provenance: str = ""
     #: Whether its code runs as Python in this process (then global clocks are frozen).
     in_process: ClassVar[bool] = True
     unsupported_actions: frozenset[str] = frozenset()
+
+    def unsupported_row(self, row: Row) -> str | None:
+        """Why the candidate cannot express ``row`` beyond its unsupported actions, or None."""
+        return None
 
     def open(self) -> None:
         """Before a run's first row."""

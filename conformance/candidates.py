@@ -60,6 +60,23 @@ class ReferenceCandidate(CandidateBase):
         return window
 
 
+#: The JavaScript candidates (idlespec.conformance.node.candidates.JS_CANDIDATES), by name.
+JS_CANDIDATE_NAMES = (
+    "js-settimeout-shim",
+    "js-polyfill",
+    "npm:requestidlecallback@0.3.0",
+    "npm:requestidlecallback-polyfill@1.0.2",
+    "npm:ric-shim@1.0.1",
+    "npm:ric@1.3.0",
+    "npm:request-idle-callback@1.0.2",
+    "npm:idlize@0.1.1",
+    "npm:polyfill-library@4.8.0",
+    "npm:@sinonjs/fake-timers@15.5.0",
+    "npm:lolex@6.0.0",
+    "npm:jsdom@29.1.1",
+    "npm:happy-dom@21.0.4",
+)
+
 _BUILTIN_SHIMS = (
     ("settimeout-shim", "idlespec.shims.settimeout"),
     ("polyfill", "idlespec.shims.polyfill"),
@@ -73,8 +90,18 @@ def builtin_candidates() -> dict[str, Callable[[], Candidate]]:
         # Imported when asked for, so listing candidates loads no shim.
         return lambda: _as_candidate(importlib.import_module(module).candidate, module)
 
+    def js(name: str) -> Callable[[], Candidate]:
+        # Imported when asked for: the Node bridge loads nothing until a JS candidate runs.
+        def make() -> Candidate:
+            from .node.candidates import make_js_candidate  # noqa: PLC0415
+
+            return make_js_candidate(name)  # type: ignore[return-value]
+
+        return make
+
     found: dict[str, Callable[[], Candidate]] = {"reference": ReferenceCandidate}
     found.update((name, shim(module)) for name, module in _BUILTIN_SHIMS)
+    found.update((name, js(name)) for name in JS_CANDIDATE_NAMES)
     return found
 
 

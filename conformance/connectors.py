@@ -47,7 +47,8 @@ class Connector:
         )
         if missing:
             return f"the candidate cannot express: {', '.join(missing)}"
-        return None
+        unsupported_row = getattr(self.candidate, "unsupported_row", None)
+        return unsupported_row(row) if callable(unsupported_row) else None
 
     def _lifecycle(self, method: str) -> None:
         hook = getattr(self.candidate, method, None)

@@ -72,6 +72,8 @@ class EventLoop:
     Args:
         policy: the reference's choices for the spec's freedoms (default ``Policy()``).
         refresh_rate: overrides ``policy.refresh_rate`` (vsyncs per second).
+        clock: the virtual clock the loop reads and moves (default: a new one at 0); trio's
+            injected ``Clock`` is the model.
         freeze_global_clocks: while :meth:`run` runs, make ``time.monotonic`` and friends
             follow the virtual clock (see :mod:`idlespec.reference.freeze`). If a
             :class:`GlobalClockFollower` is already active, it is pointed at this loop's
@@ -83,13 +85,14 @@ class EventLoop:
         policy: Policy | None = None,
         refresh_rate: float | None = None,
         *,
+        clock: VirtualClock | None = None,
         freeze_global_clocks: bool = True,
     ) -> None:
         policy = policy if policy is not None else Policy()
         if refresh_rate is not None:
             policy = replace(policy, refresh_rate=refresh_rate)
         self.policy = policy
-        self.clock = VirtualClock()
+        self.clock = clock if clock is not None else VirtualClock()
         self.freeze_global_clocks = freeze_global_clocks
         #: HTML #last-idle-period-start-time (R-43).
         self.last_idle_period_start_time = 0.0

@@ -23,8 +23,10 @@ the spec (spec-digest R-xx) it breaks:
   every other same-loop window. A callback that waited behind busy tasks can see 0 at once.
 * **No timeout** (R-14, R-25, R-26, R-41, R-42): ``options`` is ignored and ``didTimeout`` is
   always false.
-* **No WebIDL** (R-04): any callback and any options are accepted. A non-callable callback
-  throws later, from its timer (reported there), and the handle was consumed anyway.
+* **No WebIDL** (R-04): any callback and any options are accepted, and so is no argument at
+  all. A non-callable or missing callback throws later, from its timer (reported there),
+  and the handle was consumed anyway; ``cancelIdleCallback()`` clears nothing and throws
+  nothing.
 * **Handles are timer ids** (R-06, R-08, R-09, R-11): they come from setTimeout's counter, so
   the page's own timers take numbers in between, and ``cancelIdleCallback`` can clear a
   *timer* that happens to share the number (it is ``clearTimeout``).
@@ -40,6 +42,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from idlespec.conformance.api import CandidateBase, Host
+from idlespec.reference import UNDEFINED
 
 _BUDGET_MS = 50.0
 _DELAY_MS = 1
@@ -67,14 +70,18 @@ class _Binding:
     def __init__(self, host: Host) -> None:
         self._host = host
 
-    def request_idle_callback(self, callback: Any, options: Any = None) -> int:
-        """``setTimeout(() => callback(deadline), 1)``; ``options`` ignored."""
+    def request_idle_callback(self, callback: Any = UNDEFINED, options: Any = None) -> int:
+        """``setTimeout(() => callback(deadline), 1)``; ``options`` ignored.
+
+        Like the JS function, it takes any number of arguments: a missing callback is
+        ``undefined``, and calling it throws later, from the timer.
+        """
         host = self._host
         start = host.now()
         return host.set_timeout(lambda: callback(_Deadline(host, start)), _DELAY_MS)
 
-    def cancel_idle_callback(self, handle: Any) -> None:
-        """``clearTimeout(handle)``."""
+    def cancel_idle_callback(self, handle: Any = UNDEFINED) -> None:
+        """``clearTimeout(handle)`` (a missing handle is ``undefined``: nothing to clear)."""
         self._host.clear_timeout(handle)
 
 

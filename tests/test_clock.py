@@ -130,3 +130,14 @@ def test_wall_clock_is_real_while_frozen() -> None:
         assert total > 0
         assert wall_clock() > first
         assert time.perf_counter() == time.perf_counter()  # the frozen one stands still
+
+
+def test_the_loop_takes_its_clock_as_an_argument() -> None:
+    clock = VirtualClock()
+    clock.advance_to(100.0)
+    loop = EventLoop(clock=clock, freeze_global_clocks=False)
+    assert loop.clock is clock
+    seen: list[float] = []
+    loop.window.set_timeout(lambda: seen.append(loop.now), 5)
+    loop.run()
+    assert seen == [105.0] and clock.now == 105.0
