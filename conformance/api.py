@@ -35,6 +35,7 @@ load the harness.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -50,6 +51,7 @@ __all__ = [
     "Binding",
     "Candidate",
     "CandidateBase",
+    "CandidateCrashed",
     "CandidateUnavailable",
     "Deadline",
     "Host",
@@ -58,6 +60,8 @@ __all__ = [
     "NativeCandidate",
     "SelfHostedCandidate",
     "UserlandCandidate",
+    "expectations_name",
+    "file_stem",
 ]
 
 Kind = Literal["native", "userland", "self-hosted"]
@@ -66,8 +70,34 @@ Kind = Literal["native", "userland", "self-hosted"]
 KINDS: tuple[Kind, ...] = ("native", "userland", "self-hosted")
 
 
+def file_stem(name: str) -> str:
+    """A candidate's name as a file name (raw results, badges, expectation files).
+
+    ``npm:@sinonjs/fake-timers@15.5.0`` is ``npm-sinonjs-fake-timers-15.5.0``.
+    """
+    return re.sub(r"[^A-Za-z0-9._]+", "-", name).strip("-.") or "candidate"
+
+
+def expectations_name(candidate: object) -> str:
+    """Whose expectation file applies: the candidate's ``expectations``, or its name.
+
+    A twin (the JS port of a Python shim) names its original, whose known failures it shares.
+    """
+    name = getattr(candidate, "expectations", None) or getattr(candidate, "name", "")
+    return str(name)
+
+
 class CandidateUnavailable(Exception):
     """``open()`` cannot make the candidate runnable here (the reason is the message)."""
+
+
+class CandidateCrashed(BaseException):
+    """The candidate's process died, hung up or broke its protocol.
+
+    A BaseException, so that neither the candidate's code nor the host's "report the
+    exception and go on" can swallow it: it ends the row (ERROR), and the candidate is
+    restarted before the next one.
+    """
 
 
 @runtime_checkable

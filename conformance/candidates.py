@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Literal
 
 import idlespec
@@ -129,6 +130,12 @@ def resolve_candidate(spec: str) -> Candidate:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:
             return _as_candidate(ep.load(), spec)
+    if spec.startswith("js:"):
+        from .node.candidates import js_file_candidate  # noqa: PLC0415
+
+        if not Path(spec[3:]).is_file():
+            raise CandidateError(f"{spec}: no such file")
+        return js_file_candidate(spec[3:])  # type: ignore[return-value]
     if ":" in spec:
         module_name, _, attribute = spec.partition(":")
         try:

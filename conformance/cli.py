@@ -12,6 +12,7 @@ from typing import TextIO
 import idlespec
 from idlespec.reference import wall_clock
 
+from .api import expectations_name
 from .candidates import CandidateError, available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
 from .reports import (
@@ -310,7 +311,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = []
     failed = False
     for candidate in candidates:
-        known = load_known_failures(candidate.name, index, args.expectations)
+        known = load_known_failures(expectations_name(candidate), index, args.expectations)
         info = {
             "name": candidate.name,
             "version": candidate.version,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from .api import expectations_name
 from .candidates import Candidate, resolve_candidate
 from .rows import (
     AREAS,
@@ -76,7 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
     index = rows_by_id(_rows_named_by(config))
     directory = Path(config.getoption("idlespec_expectations"))
     config.stash[_KNOWN] = {
-        c.name: load_known_failures(c.name, index, directory) for c in config.stash[_CANDIDATES]
+        c.name: load_known_failures(expectations_name(c), index, directory)
+        for c in config.stash[_CANDIDATES]
     }
     config.stash[_OPEN] = []
     if config.args_source is not pytest.Config.ArgsSource.ARGS:

@@ -26,6 +26,7 @@ from xml.sax.saxutils import quoteattr
 
 import idlespec
 
+from .api import file_stem
 from .html_report import render_html
 from .rows import AREAS, LEVELS, SCHEMA_PATH, SPEC_PATH, Row, spec_vocabulary, table_files
 from .verdicts import Verdict
@@ -70,7 +71,7 @@ class RawWriter:
     """Streams one candidate's results to ``raw/<candidate>.jsonl``."""
 
     def __init__(self, out_dir: Path, candidate: Mapping[str, Any], revision: str) -> None:
-        self.path = out_dir / RAW_DIR / f"{candidate['name']}.jsonl"
+        self.path = out_dir / RAW_DIR / f"{file_stem(candidate['name'])}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._partial = self.path.with_name(self.path.name + ".partial")
         self._handle: IO[str] = self._partial.open("w", encoding="utf-8")
@@ -334,5 +335,7 @@ def write_reports(
     atomic_write(out_dir / "index.html", render_html(runs, rows, summary))
     for c in summary["candidates"]:
         name = c["candidate"]["name"]
-        atomic_write(out_dir / "badges" / f"{name}.json", json.dumps(badge(c), indent=2) + "\n")
+        atomic_write(
+            out_dir / "badges" / f"{file_stem(name)}.json", json.dumps(badge(c), indent=2) + "\n"
+        )
     return summary

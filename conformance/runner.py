@@ -13,7 +13,7 @@ from typing import Any
 
 from idlespec.reference import GlobalClockFollower, TaskBudgetExceeded, wall_clock
 
-from .api import Candidate, CandidateUnavailable
+from .api import Candidate, CandidateCrashed, CandidateUnavailable
 from .connectors import connector_for
 from .expect import check
 from .rows import Row
@@ -165,6 +165,9 @@ class CandidateRun:
                 connector.reset()
         except WatchdogTimeout as stop:
             outcome.timeout = str(stop)
+            connector.restart()
+        except CandidateCrashed as crash:
+            outcome.error = f"the candidate crashed: {crash}"
             connector.restart()
         except TaskBudgetExceeded:
             outcome.timeout = f"step budget: more than {self.step_budget} tasks"

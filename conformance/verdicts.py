@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from .api import file_stem
 from .rows import Row, TableError
 
 if sys.version_info >= (3, 11):
@@ -79,12 +80,12 @@ def apply_known_failures(verdict: Verdict, row_id: str, known: Mapping[str, str]
 def load_known_failures(
     candidate: str, rows: Mapping[str, Row], directory: Path = EXPECTATIONS_DIR
 ) -> dict[str, str]:
-    """``expectations/<candidate>.toml``: row id -> one-line reason (empty if no file).
+    """``expectations/<file_stem(candidate)>.toml``: row id -> one-line reason (none: empty).
 
     Raises:
         TableError: an unknown row id, a ref row (never judged), or an empty reason.
     """
-    path = directory / f"{candidate}.toml"
+    path = directory / f"{file_stem(candidate)}.toml"
     if not path.exists():
         return {}
     try:

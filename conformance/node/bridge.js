@@ -502,7 +502,13 @@ async function loadModule(realm, file) {
   return root.namespace;
 }
 
+// Where the loaded code left a function: ['global', name], ['exports', ...path], or
+// ['auto', name] (the exports' if they have it, else the window's).
 function lookup(realm, where) {
+  if (where[0] === 'auto') {
+    const exported = realm.exports !== null && typeof realm.exports === 'object' || typeof realm.exports === 'function';
+    return exported && where[1] in realm.exports ? realm.exports[where[1]] : realm.global[where[1]];
+  }
   let value = where[0] === 'global' ? realm.global : realm.exports;
   for (const key of where.slice(1)) value = value === undefined || value === null ? undefined : value[key];
   return value;

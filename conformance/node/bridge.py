@@ -27,6 +27,7 @@ from typing import IO, Any, Final
 
 from idlespec.reference import UNDEFINED
 
+from ..api import CandidateCrashed
 from ..scenario import ScenarioError, error_name
 from ..scenario import _BigInt as BigIntStandIn
 from ..scenario import _Symbol as SymbolStandIn
@@ -43,7 +44,7 @@ _STDERR_TAIL = 2000
 HostHandler = Callable[[int, str, list[Any]], Any]
 
 
-class BridgeError(Exception):
+class BridgeError(CandidateCrashed):
     """The Node process died, hung up, or broke the protocol."""
 
 
@@ -56,8 +57,8 @@ class JSError(Exception):
 
 
 def find_node() -> str | None:
-    """The ``node`` executable (``IDLESPEC_NODE`` overrides the search of ``PATH``)."""
-    return os.environ.get("IDLESPEC_NODE") or shutil.which("node")
+    """The ``node`` executable (``IDLESPEC_NODE`` names another), or None if there is none."""
+    return shutil.which(os.environ.get("IDLESPEC_NODE") or "node")
 
 
 class JsFunction:
@@ -236,8 +237,6 @@ class Bridge:
             else:
                 raise BridgeError(f"protocol: unknown op {op!r} from Node")
             reply: dict[str, Any] = {"t": "ret", "id": message.get("id"), "v": self.encode(value)}
-        except BridgeError:
-            raise
         except Exception as error:
             name = "Error" if isinstance(error, ScenarioError) else error_name(error)
             reply = {

@@ -119,6 +119,10 @@ def provenance_of(source: Source, what: str) -> str:
     return f"npm {source.package}@{source.version} ({integrity}); {what}: {files}"
 
 
+class LoadError(Exception):
+    """The candidate's files threw while they loaded into a realm."""
+
+
 class _NodeCandidate(CandidateBase):
     """What every candidate on the bridge shares: the Node process and its lifecycle."""
 
@@ -190,8 +194,12 @@ class JsUserlandCandidate(_NodeCandidate):
 
     kind: Literal["userland"] = "userland"
 
-    def __init__(self, name: str, source: Source, description: str) -> None:
+    def __init__(
+        self, name: str, source: Source, description: str, expectations: str | None = None
+    ) -> None:
         super().__init__(name, source, description)
+        #: A twin shares its original's expectation file.
+        self.expectations = expectations
         self._hosts: dict[int, Host] = {}
         self._realms = 0
 
@@ -219,7 +227,11 @@ class JsUserlandCandidate(_NodeCandidate):
         self._realms += 1
         realm = self._realms
         self._hosts[realm] = host
-        bridge.call("realm.open", realm=realm, spec=self._spec)
+        try:
+            bridge.call("realm.open", realm=realm, spec=self._spec)
+        except JSError as error:
+            files = ", ".join(self._spec["files"])
+            raise LoadError(f"loading {files} threw {error.js_name}: {error}") from None
         return JsBinding(bridge, realm, host)
 
     def reset(self) -> None:
@@ -510,11 +522,46 @@ JS_CANDIDATES: Final[Mapping[str, tuple[str, Source, str]]] = {
 }
 
 
+def js_file_candidate(path: str) -> JsUserlandCandidate:
+    """``js:path/to/polyfill.js``: a JS author's own file, as a userland candidate.
+
+    The format follows the file: ``.mjs`` is an ES module, ``.cjs`` CommonJS, and a ``.js``
+    file that assigns ``module.exports`` or ``exports.`` is CommonJS too; anything else is a
+    classic script. After loading, ``requestIdleCallback`` and ``cancelIdleCallback`` are
+    taken from the module's exports if it has them, else from the window.
+    """
+    file = Path(path).resolve()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CandidateUnavailable(f"js:{path}: cannot read it ({error.strerror})") from None
+    fmt: Format
+    if file.suffix == ".mjs":
+        fmt = "esm"
+    elif file.suffix == ".cjs" or "module.exports" in text or "exports." in text:
+        fmt = "cjs"
+    else:
+        fmt = "script"
+    source = Source(
+        None,
+        "local",
+        (str(file),),
+        fmt,
+        request=("auto", "requestIdleCallback"),
+        cancel=("auto", "cancelIdleCallback"),
+    )
+    return JsUserlandCandidate(f"js:{path}", source, f"your file {file}")
+
+
+#: The JS twins of the Python shims: the same known failures, by construction.
+TWINS: Final = {"js-settimeout-shim": "settimeout-shim", "js-polyfill": "polyfill"}
+
+
 def make_js_candidate(name: str) -> _NodeCandidate:
     """The candidate named ``name`` in :data:`JS_CANDIDATES`."""
     how, source, description = JS_CANDIDATES[name]
     if how == "userland":
-        return JsUserlandCandidate(name, source, description)
+        return JsUserlandCandidate(name, source, description, TWINS.get(name))
     if how == "absent":
         return AbsentCandidate(name, source, description)
     return JsSelfHostedCandidate(name, source, description, how.partition(":")[2])
