@@ -135,7 +135,7 @@ def resolve_candidate(spec: str) -> Candidate:
 
         if not Path(spec[3:]).is_file():
             raise CandidateError(f"{spec}: no such file")
-        return js_file_candidate(spec[3:])  # type: ignore[return-value]
+        return js_file_candidate(spec[3:])
     if ":" in spec:
         module_name, _, attribute = spec.partition(":")
         try:

@@ -46,6 +46,7 @@ def render_html(
         f"idlespec {escape(summary['idlespec_version'])}, {summary['rows']['total']} rows.</p>",
         _summary_table(summary),
         _uncovered(summary),
+        _notes(summary),
     ]
     for area in AREAS:
         area_rows = [row for row in rows if row.area == area]
@@ -108,6 +109,26 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
         "where a candidate's choice differs from the reference's policy and are never judged.</p>"
     )
     return "\n".join(cells)
+
+
+def _notes(summary: Mapping[str, Any]) -> str:
+    """Why third-party candidates get their verdicts, with the package lines that cause them."""
+    noted = [c for c in summary["candidates"] if c.get("notes")]
+    if not noted:
+        return ""
+    out = ["<h2 id=notes>Notes on third-party candidates</h2>"]
+    for c in noted:
+        name = escape(c["candidate"]["name"])
+        out.append(f"<h3 id='notes-{name}'>{name}</h3><p>{escape(c['notes']['summary'])}</p><ul>")
+        for note in c["notes"]["notes"]:
+            links = ", ".join(
+                f"<a href='#cell-{name}-{escape(r)}'>{escape(r)}</a>" for r in note["rows"]
+            )
+            out.append(
+                f"<li>{links} (<code>{escape(note['source'])}</code>): {escape(note['text'])}</li>"
+            )
+        out.append("</ul>")
+    return "\n".join(out)
 
 
 def _uncovered(summary: Mapping[str, Any]) -> str:

@@ -28,7 +28,17 @@ import idlespec
 
 from .api import file_stem
 from .html_report import render_html
-from .rows import AREAS, LEVELS, SCHEMA_PATH, SPEC_PATH, Row, spec_vocabulary, table_files
+from .notes import load_notes
+from .rows import (
+    AREAS,
+    LEVELS,
+    SCHEMA_PATH,
+    SPEC_PATH,
+    Row,
+    rows_by_id,
+    spec_vocabulary,
+    table_files,
+)
 from .verdicts import Verdict
 
 RAW_DIR = "raw"
@@ -180,6 +190,7 @@ def _share(rows: Sequence[Mapping[str, Any]], level: str) -> dict[str, Any]:
 
 def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str, Any]:
     """The ``summary.json`` document."""
+    index = rows_by_id(rows)
     candidates = []
     for run in runs:
         counts = Counter(r["verdict"] for r in run.results)
@@ -198,6 +209,7 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
                     "differs": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.INFO)),
                 },
                 "wall_s": (run.footer or {}).get("wall_s"),
+                "notes": _notes(run.name, index),
             }
         )
     return {
@@ -211,6 +223,11 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
         "requirements": requirement_coverage(rows),
         "candidates": candidates,
     }
+
+
+def _notes(name: str, index: Mapping[str, Row]) -> dict[str, Any] | None:
+    notes = load_notes(name, index)
+    return None if notes is None else notes.to_json()
 
 
 def requirement_coverage(rows: Sequence[Row]) -> dict[str, Any]:
@@ -257,6 +274,15 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         )
     uncovered = summary["requirements"]["uncovered"]
     lines += ["", f"Requirements with no row: {', '.join(uncovered) if uncovered else 'none'}.", ""]
+    noted = [c for c in summary["candidates"] if c.get("notes")]
+    if noted:
+        lines += ["## Notes on third-party candidates", ""]
+    for c in noted:
+        lines += [f"**{c['candidate']['name']}**: {c['notes']['summary']}", ""]
+        for note in c["notes"]["notes"]:
+            rows = ", ".join(f"`{r}`" for r in note["rows"])
+            lines.append(f"- {rows} (`{note['source']}`): {note['text']}")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -282,7 +282,7 @@ def test_values_cross_the_bridge_both_ways() -> None:
         with pytest.raises(JSError, match="no ES-module realm was prepared"):
             bridge.call("realm.open", realm=1, spec={**spec, "window": True})
         assert not bridge.broken
-        with pytest.raises(BridgeError, match="exited with status 70.*unknown op no.such.op"):
+        with pytest.raises(BridgeError, match=r"exited with status 70.*unknown op no\.such\.op"):
             bridge.call("no.such.op")  # a protocol error ends the process
         assert bridge.broken
     finally:
