@@ -567,6 +567,7 @@ function realmOf(a) {
 
 function loadPackage(spec) {
   const realm = new Realm(null, false);
+  realm.spec = spec;
   // What the package may touch at load time (fake-timers probes setTimeout once); the clock
   // it creates never calls these.
   realm.global.global = realm.global; // what CommonJS packages see in Node
@@ -574,7 +575,7 @@ function loadPackage(spec) {
   realm.global.clearTimeout = () => undefined;
   realm.global.console = console;
   loadSync(realm, spec);
-  return realm.exports;
+  return realm;
 }
 
 const adapters = new Map();
@@ -592,7 +593,8 @@ const packages = new Map();
 function selfHosted(a) {
   const key = JSON.stringify(a.spec);
   if (!packages.has(key)) packages.set(key, loadPackage(a.spec));
-  return { adapter: adapter(a.adapter), pkg: packages.get(key) };
+  const realm = packages.get(key);
+  return { adapter: adapter(a.adapter), pkg: realm.exports, global: realm.global };
 }
 
 // jsdom and happy-dom are Node libraries: loaded with Node's own loader, as their users do
@@ -663,10 +665,10 @@ const OPS = {
     return { unsupported: [...unsupported] };
   },
   'selfhosted.run': (a) => {
-    const { adapter: runner, pkg } = selfHosted(a);
+    const { adapter: runner, pkg, global } = selfHosted(a);
     // The row comes as a JS literal (NaN, Infinity and -0 included): idlespec's own data.
     const row = new vm.Script(`(${a.rowSource})`).runInThisContext();
-    return runner.runRow(row, pkg, { stepBudget: a.stepBudget });
+    return runner.runRow(row, pkg, { stepBudget: a.stepBudget, global });
   },
 };
 

@@ -503,7 +503,7 @@ JS_CANDIDATES: Final[Mapping[str, tuple[str, Source, str]]] = {
             "happy-dom",
             "21.0.4",
             ("lib/index.js",),
-            "cjs",
+            "esm",
             window=False,
             extra={"library": "happy-dom"},
         ),

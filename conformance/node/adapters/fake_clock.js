@@ -9,7 +9,8 @@
  * `notes`. Plain Node, no dependencies; the package is passed in, not required here.
  *
  * How the row is driven:
- * - A fresh clock per row from a fresh instance of the package, `pkg.withGlobal(globalThis)`
+ * - A fresh clock per row from a fresh instance of the package, `pkg.withGlobal(global)` with
+ *   the global of the realm the package was loaded into (`options.global`)
  *   when it exists: both packages count timer ids per instance (fake-timers from 1e12, lolex
  *   from 1), not per clock, so `pkg.createClock(0)` alone would make a row's handles depend
  *   on the rows run before it. `options.sharedInstance: true` uses `pkg.createClock` as is.
@@ -29,9 +30,10 @@
  * throws on its own while running (e.g. lolex eval()ing a non-function callback) are reported
  * too, and noted.
  *
- * Hang guards: every recording callback runs at most once (both clocks' runJobs keeps its whole
- * queue when a microtask throws and replays it on the next run; inside `tick` that replays the
- * throwing job forever); a replay is noted and ignored. Recording callbacks stop doing anything
+ * Hang guards: a recording callback that the clock calls a second time (both clocks' runJobs
+ * keeps its whole queue when a microtask throws and replays it on every later run) is recorded
+ * as a second run, noted, and stops the row there (HaltSignal): the clock would replay it for
+ * ever. Recording callbacks stop doing anything
  * after `stepBudget` invocations in total, so no `tick` can run unboundedly; the `next()` loop
  * counts timers against the same budget, and every other loop has a fixed bound.
  *
@@ -213,6 +215,9 @@ function formatG(x) {
 
 // The run --------------------------------------------------------------------------------------
 
+/** Thrown into the clock by a replayed callback: the row stops. */
+class HaltSignal extends Error {}
+
 class ReturnSignal {
   constructor(value) {
     this.value = value;
@@ -248,6 +253,7 @@ class Run {
     this.escaped = []; // {error, kind, label, t}: exceptions our callbacks threw into the clock
     this.surfaced = new Set(); // the errors the clock handed back to us
     this.noted = new Set();
+    this.halted = false; // the clock replayed a callback: nothing more is run
   }
 
   noteOnce(key, text) {
@@ -409,10 +415,15 @@ class Run {
     return function recording(...args) {
       calls += 1;
       if (calls > 1) {
+        // A host calls each callback once. Record the replay as what it is (a run), and stop
+        // the row: the clock keeps its queue and would replay it on every later step.
+        run.record(kind, label, null);
         run.noteOnce(`replay ${kind} ${label}`,
           `the clock called the ${kind} callback '${label}' again after it had run ` +
-          '(a host calls it once); the replay was ignored');
-        return undefined;
+          '(a host calls it once); the row stops there, since the clock would go on replaying it');
+        run.halted = true;
+        run.trace.quiescent = false;
+        throw new HaltSignal();
       }
       run.invocations += 1;
       if (run.invocations > run.stepBudget) {
@@ -480,6 +491,7 @@ class Run {
 
   /** An exception handed back to the driver: by the clock, or by a script's own steps. */
   reportThrown(error, where) {
+    if (error instanceof HaltSignal) return; // our own stop, not the clock's exception
     if (error instanceof ReturnSignal) {
       this.trace.notes.push(`a return step ended the ${where}`);
       return;
@@ -562,6 +574,7 @@ class Run {
   /** next() timer by timer until quiet, `limit`, or the step budget. Returns quiescent. */
   runUntilQuiet(limit) {
     for (let steps = 0; ; steps++) {
+      if (this.halted) return false;
       if (this.clock.countTimers() === 0) return true;
       const due = this.nextDue();
       if (due !== undefined && due > limit) return false;
@@ -588,18 +601,20 @@ class Run {
     const later = (row.later || []).slice().sort((a, b) => Number(a.at) - Number(b.at));
     for (const block of later) {
       const at = Number(block.at);
-      if (at > stop) break;
+      if (at > stop || this.halted) break;
       this.tickTo(at);
       this.runScript(block.steps);
     }
 
     let quiescent;
-    if (runUntil !== null && runUntil <= budget) {
+    if (this.halted) {
+      quiescent = false;
+    } else if (runUntil !== null && runUntil <= budget) {
       this.tickTo(runUntil);
       quiescent = this.clock.countTimers() === 0;
     } else {
       quiescent = this.runUntilQuiet(budget);
-      if (!quiescent && runUntil === null &&
+      if (!quiescent && runUntil === null && !this.halted &&
           !this.trace.notes.some((n) => n.startsWith('step budget'))) {
         this.trace.notes.push(`virtual-time budget of ${formatG(budget)} ms reached`);
       }
@@ -645,7 +660,8 @@ exports.runRow = function runRow(row, pkg, options) {
   let run = null;
   try {
     const shared = (options && options.sharedInstance) || typeof pkg.withGlobal !== 'function';
-    const instance = shared ? pkg : pkg.withGlobal(globalThis);
+    // The package's own global (the realm it was loaded into), as a page's would be.
+    const instance = shared ? pkg : pkg.withGlobal((options && options.global) || globalThis);
     run = new Run(row, instance.createClock(0), stepBudget);
     return run.run();
   } catch (error) {
