@@ -364,17 +364,21 @@ function installWindow(realm) {
   g.window = g;
   g.self = g;
   g.global = g; // what browserify and webpack give CommonJS packages
+  // WebIDL's ToNumber runs in the page's realm (an object's valueOf is JS), so numeric
+  // arguments cross as numbers; the host applies the long / unsigned long arithmetic.
+  const toNumber = (value) => +value; // throws TypeError for a Symbol or BigInt, as ToNumber does
   g.setTimeout = function setTimeout(handler, delay) {
-    return host('setTimeout', handler, arguments.length < 2 ? 0 : delay);
+    return host('setTimeout', handler, arguments.length < 2 ? 0 : toNumber(delay));
   };
   g.clearTimeout = function clearTimeout(handle) {
-    host('clearTimeout', handle);
+    host('clearTimeout', arguments.length < 1 ? 0 : toNumber(handle));
   };
   g.requestAnimationFrame = function requestAnimationFrame(callback) {
     return host('requestAnimationFrame', callback);
   };
   g.cancelAnimationFrame = function cancelAnimationFrame(handle) {
-    host('cancelAnimationFrame', handle);
+    if (arguments.length < 1) throw realm.make.error('TypeError', 'cancelAnimationFrame: 1 argument required');
+    host('cancelAnimationFrame', toNumber(handle));
   };
   g.queueMicrotask = function queueMicrotask(callback) {
     host('queueMicrotask', callback);
@@ -639,6 +643,12 @@ const OPS = {
     else fn = realm.global[a.name];
     const args = a.args.map((v) => realm.decode(v));
     if (typeof fn !== 'function') {
+      const where = a.name === 'requestIdleCallback' ? realm.spec.request : a.name === 'cancelIdleCallback' ? realm.spec.cancel : ['global'];
+      // A page calls a missing global by its bare name: ReferenceError; a missing export or
+      // a non-function is called as a value: TypeError.
+      if (where[0] === 'global' && fn === undefined && !(a.name in realm.global)) {
+        throw realm.make.error('ReferenceError', `${a.name} is not defined`);
+      }
       throw realm.make.error('TypeError', `${a.name} is not a function (it is ${typeof fn})`);
     }
     return realm.encode(realm.enter(fn, realm.global, args));
@@ -657,7 +667,11 @@ const OPS = {
     const realm = realmOf(a);
     const object = realm.refs.get(a.ref);
     const args = a.args.map((v) => realm.decode(v));
-    return realm.encode(realm.enter(() => object[a.method](...args), undefined, []));
+    const method = object === null || object === undefined ? undefined : object[a.method];
+    if (typeof method !== 'function') {
+      throw realm.make.error('TypeError', `${a.method} is not a function: the object's ${a.method} is ${method === null ? 'null' : typeof method}`);
+    }
+    return realm.encode(realm.enter(() => method.apply(object, args), undefined, []));
   },
   'selfhosted.info': (a) => {
     const { adapter: runner, pkg } = selfHosted(a);
