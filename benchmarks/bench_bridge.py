@@ -13,6 +13,7 @@ import argparse
 import statistics
 import time
 
+from idlespec.conformance.api import HostWindow
 from idlespec.conformance.candidates import JS_CANDIDATE_NAMES, resolve_candidate
 from idlespec.conformance.node.bridge import Bridge, find_node
 from idlespec.conformance.node.candidates import JsUserlandCandidate
@@ -38,8 +39,6 @@ def round_trips(n: int) -> tuple[float, float]:
     assert isinstance(candidate, JsUserlandCandidate)
     nested = []
     loop = EventLoop(freeze_global_clocks=False)
-    from idlespec.conformance.api import HostWindow
-
     with CandidateRun(candidate):
         binding = candidate.install(HostWindow(loop.window))
         for _ in range(n):
