@@ -78,6 +78,10 @@ JS_CANDIDATE_NAMES = (
     "npm:happy-dom@21.0.4",
 )
 
+#: Real engines, run on demand (tox -e browsers): not in the default run, which must not
+#: take minutes of real time (idlespec.conformance.browsers.candidates.BROWSER_CANDIDATES).
+BROWSER_NAMES = ("chromium", "chromium-virtual", "firefox-esr")
+
 _BUILTIN_SHIMS = (
     ("settimeout-shim", "idlespec.shims.settimeout"),
     ("polyfill", "idlespec.shims.polyfill"),
@@ -113,6 +117,7 @@ class CandidateError(LookupError):
 def available_candidates() -> dict[str, str]:
     """Every candidate name that resolves without a ``module:attribute``, with its origin."""
     names = {name: "built in" for name in builtin_candidates()}
+    names.update((name, "built in, on demand (a real browser)") for name in BROWSER_NAMES)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         names.setdefault(ep.name, f"entry point {ep.value}")
     return names
@@ -130,6 +135,10 @@ def resolve_candidate(spec: str) -> Candidate:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:
             return _as_candidate(ep.load(), spec)
+    if spec in BROWSER_NAMES:
+        from .browsers.candidates import make_browser_candidate  # noqa: PLC0415
+
+        return make_browser_candidate(spec)
     if spec.startswith("js:"):
         from .node.candidates import js_file_candidate  # noqa: PLC0415
 

@@ -317,6 +317,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "version": candidate.version,
             "kind": candidate.kind,
             "provenance": getattr(candidate, "provenance", ""),
+            "expectations": expectations_name(candidate),
         }
         writer = RawWriter(args.out, info, revision)
         start = wall_clock()

@@ -23,7 +23,7 @@ table{border-collapse:collapse;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
 th{background:#f3f3f3;text-align:left}td.v{text-align:center;font-weight:600;white-space:nowrap}
 .PASS{background:#d9f2d9}.FAIL{background:#f7c6c6}.NON-STRICT{background:#fde7c2}.INFO{background:#e3ecfa}
-.XFAIL{background:#eee}.XPASS{background:#f2b8f2}.UNSUPPORTED{background:#f6f6f6;color:#777}
+.XFAIL{background:#eee}.XPASS{background:#f2b8f2}.FLAKY{background:#fff3a0}.UNSUPPORTED{background:#f6f6f6;color:#777}
 .ERROR,.TIMEOUT{background:#c00;color:#fff}a{color:#0645ad}
 details{margin:.3rem 0 .8rem 1rem}pre{background:#f8f8f8;padding:.4rem;overflow:auto;font-size:12px}
 code{font-size:12px}.muted{color:#666}
@@ -163,6 +163,11 @@ def _row_details(
         ]
         if result.get("known_failure"):
             problems = [*problems, f"known failure: {result['known_failure']}"]
+        if result.get("repetitions"):
+            problems = [
+                *problems,
+                *(f"repetition {i}: {r}" for i, r in enumerate(result["repetitions"], 1)),
+            ]
         out.append(
             f"<details id='cell-{escape(name)}-{escape(row.id)}'><summary><b>{escape(name)}</b>: "
             f"<span class='{verdict}'>{verdict}</span></summary>"

@@ -187,6 +187,8 @@ class RowItem(pytest.Item):
             return
         if result.verdict is Verdict.XFAIL:
             pytest.xfail(result.known_failure or "known failure")
+        if result.verdict is Verdict.FLAKY:
+            pytest.xfail("FLAKY: " + " | ".join(result.outcome.repetitions or []))
         if result.verdict is Verdict.UNSUPPORTED:
             pytest.skip(result.outcome.unsupported or "unsupported")
         raise RowFailed(result)

@@ -49,6 +49,7 @@ _COLUMNS = (
     "INFO",
     "XFAIL",
     "XPASS",
+    "FLAKY",
     "UNSUPPORTED",
     "ERROR",
     "TIMEOUT",
@@ -209,7 +210,7 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
                     "differs": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.INFO)),
                 },
                 "wall_s": (run.footer or {}).get("wall_s"),
-                "notes": _notes(run.name, index),
+                "notes": _notes(run.header["candidate"].get("expectations") or run.name, index),
             }
         )
     return {

@@ -60,6 +60,7 @@ class Result:
             "error": self.outcome.error,
             "timeout": self.outcome.timeout,
             "unsupported": self.outcome.unsupported,
+            "repetitions": self.outcome.repetitions,
             "trace": self.outcome.trace,
             "wall_ms": round(self.wall_ms, 3),
         }
@@ -146,14 +147,29 @@ class CandidateRun:
         unsupported = self.unavailable or self.connector.unsupported(row)
         if unsupported:
             outcome.unsupported = unsupported
+            raw = judge(row, outcome)
         else:
-            self._attempt(row, outcome)
-        raw = judge(row, outcome)
+            outcome, raw = self._repeated(row)
         verdict = apply_known_failures(raw, row.id, self.known)
         wall_ms = (wall_clock() - start) * 1000
         return Result(
             row, self.candidate.name, verdict, raw, outcome, wall_ms, self.known.get(row.id)
         )
+
+    def _repeated(self, row: Row) -> tuple[Outcome, Verdict]:
+        """Run the row as often as the candidate asks (live engines: 3); FLAKY if they differ."""
+        repetitions = max(1, int(getattr(self.candidate, "repetitions", 1)))
+        runs = []
+        for _ in range(repetitions):
+            outcome = Outcome()
+            self._attempt(row, outcome)
+            runs.append((outcome, judge(row, outcome)))
+        outcome, raw = runs[0]
+        if repetitions > 1:
+            outcome.repetitions = [f"{v}: {_first_problem(o)}" for o, v in runs]
+            if len({v for _, v in runs}) > 1:
+                raw = Verdict.FLAKY
+        return outcome, raw
 
     def _attempt(self, row: Row, outcome: Outcome) -> None:
         connector = self.connector
@@ -176,7 +192,15 @@ class CandidateRun:
             connector.restart()
         else:
             outcome.trace = trace.to_json()
-            outcome.mismatches = check(row.expect, trace, row.tolerance)
+            tolerances = getattr(self.candidate, "tolerances", None)
+            outcome.mismatches = check(row.expect, trace, row.tolerance, tolerances)
+
+
+def _first_problem(outcome: Outcome) -> str:
+    problems = outcome.mismatches or [
+        outcome.error or outcome.timeout or outcome.unsupported or "matches"
+    ]
+    return problems[0]
 
 
 def run_one(

@@ -32,6 +32,7 @@ class Verdict(str, Enum):
     TIMEOUT = "TIMEOUT"  # step budget or wall-clock watchdog
     XFAIL = "XFAIL"  # a known failure (expectation file) that still fails
     XPASS = "XPASS"  # a known failure that passes: the expectation file is stale
+    FLAKY = "FLAKY"  # a live row whose repetitions disagree (each outcome is in the report)
 
     def __str__(self) -> str:
         return self.value
@@ -51,6 +52,8 @@ class Outcome:
     error: str | None = None  # ERROR
     timeout: str | None = None  # TIMEOUT
     unsupported: str | None = None  # UNSUPPORTED
+    #: A repeated (live) row: each repetition's verdict and first problem, in order.
+    repetitions: list[str] | None = None
 
 
 def judge(row: Row, outcome: Outcome) -> Verdict:

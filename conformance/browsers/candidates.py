@@ -1,0 +1,197 @@
+"""Browser candidates: Chromium (live and CDP virtual time) and Firefox ESR (live).
+
+Each is self-hosted: the row runs in a page served from localhost, by the JavaScript
+interpreter of the row language in ``page/runner.js``, against the page's own
+``requestIdleCallback`` (or a polyfill loaded into the page after the native API is
+deleted). Several windows are same-origin iframes.
+
+Live mode is real time: each row runs :data:`LIVE_REPETITIONS` times and a row that
+disagrees with itself is FLAKY; times and ``timeRemaining()`` values are judged with the
+live tolerances of :data:`idlespec.conformance.expect.LIVE_TOLERANCES`; a row whose scenario
+spans more than :data:`LIVE_MAX_SPAN_MS` is UNSUPPORTED live. How long a row runs is taken
+from the reference: its final virtual time, plus :data:`SETTLE_MS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from ..api import CandidateBase, CandidateUnavailable
+from ..connectors import run_row as run_on_host
+from ..expect import LIVE_TOLERANCES
+from ..node.candidates import Source, node_modules, provenance_of, resolve_files
+from ..rows import Row
+from ..trace import Trace
+from .engines import ENGINES, Engine, EngineError, PageError, browser_version, find_browser
+from .server import PageServer
+
+Mode = Literal["live", "virtual"]
+
+#: Repetitions of every live row; a row whose verdicts differ is FLAKY.
+LIVE_REPETITIONS: Final = 3
+#: Longest scenario run live (by the reference's final time): longer ones are UNSUPPORTED.
+LIVE_MAX_SPAN_MS: Final = 2000.0
+#: Real (or virtual) time a row goes on after the reference's last event, for late engines.
+SETTLE_MS: Final = 200.0
+#: Real seconds a row may take beyond its span before the engine counts as hung.
+_ROW_GRACE_S: Final = 20.0
+
+
+class BrowserCandidate(CandidateBase):
+    """One engine in one mode, with the native API or a polyfill."""
+
+    kind: Literal["self-hosted"] = "self-hosted"
+    in_process = False
+
+    def __init__(self, engine: str, mode: Mode, polyfill: tuple[str, Source] | None = None) -> None:
+        self.engine = engine
+        self.mode = mode
+        self.polyfill = polyfill
+        executable = find_browser(engine)
+        self.executable = executable
+        self.version = browser_version(executable) if executable else "not installed"
+        suffix = "" if mode == "live" else f" ({mode})"
+        what = f" + {polyfill[0]}" if polyfill else ""
+        self.name = f"{engine}@{self.version}{suffix}{what}"
+        #: Expectation and notes files are per engine and mode, not per version.
+        self.expectations = f"{engine}-{mode}" + (f"-{polyfill[0]}" if polyfill else "")
+        self.provenance = f"Debian's {engine} {self.version}, {mode} mode" + (
+            f", native API deleted, then {polyfill[0]} loaded" if polyfill else ", native API"
+        )
+        self.repetitions = LIVE_REPETITIONS if mode == "live" else 1
+        self.tolerances: Mapping[str, float] | None = LIVE_TOLERANCES if mode == "live" else None
+        self.unsupported_actions: frozenset[str] = frozenset()
+        self._engine: Engine | None = None
+        self._server: PageServer | None = None
+        self._candidate_spec: dict[str, Any] = {"kind": "native"}
+        self._spans: dict[str, float] = {}
+
+    # Lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Serve the page, launch the browser, ask the runner what it cannot express.
+
+        Raises:
+            CandidateUnavailable: the browser (or the polyfill's package) is not installed.
+        """
+        if self.executable is None:
+            raise CandidateUnavailable(
+                f"{self.engine} is not installed (apt-get install {self.engine})"
+            )
+        try:
+            import websockets  # noqa: F401, PLC0415
+        except ImportError:
+            raise CandidateUnavailable(
+                "the browsers need the websockets package: pip install 'idlespec[browsers]'"
+            ) from None
+        if self.polyfill is not None:
+            name, source = self.polyfill
+            (file,) = resolve_files(source)
+            relative = file.split("node_modules/", 1)[1]
+            self._candidate_spec = {
+                "kind": "polyfill",
+                "url": f"/node_modules/{relative}",
+                "format": source.format,
+                "request": list(source.request),
+                "cancel": list(source.cancel),
+            }
+            self.provenance += f"; {provenance_of(source, name)}"
+        self._server = PageServer(node_modules())
+        self._start()
+
+    def _start(self) -> None:
+        assert self._server is not None and self.executable is not None
+        try:
+            engine = ENGINES[self.engine](self.executable)
+            engine.open_page(self._server.origin + "/index.html")
+        except EngineError as error:
+            raise CandidateUnavailable(f"{self.engine} did not start: {error}") from None
+        self._engine = engine
+        if self.mode == "virtual":
+            assert hasattr(engine, "virtual_time")
+        unsupported = engine.evaluate(f"idlespecUnsupported({json.dumps(self.mode)})", 10.0)
+        self.unsupported_actions = frozenset(unsupported or ())
+
+    def restart(self) -> None:
+        """A new browser after a hang or a crash."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        try:
+            self._start()
+        except CandidateUnavailable as error:
+            raise EngineError(str(error)) from None
+
+    def close(self) -> None:
+        """Stop the browser and the server."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    # Rows --------------------------------------------------------------------------------
+
+    def span(self, row: Row) -> float:
+        """How long the row's scenario lasts: ``run_until``, or the reference's final time."""
+        if row.id not in self._spans:
+            from ..candidates import ReferenceCandidate  # noqa: PLC0415 - a cycle otherwise
+
+            if row.run_until is not None:
+                self._spans[row.id] = float(row.run_until)
+            else:
+                self._spans[row.id] = run_on_host(row, ReferenceCandidate()).final_time
+        return self._spans[row.id]
+
+    def unsupported_row(self, row: Row) -> str | None:
+        """Live: a scenario longer than :data:`LIVE_MAX_SPAN_MS` of real time."""
+        if self.mode == "live" and self.span(row) > LIVE_MAX_SPAN_MS:
+            return (
+                f"the scenario spans {self.span(row):g} ms (on the reference): more than "
+                f"{LIVE_MAX_SPAN_MS:g} ms cannot run live"
+            )
+        return None
+
+    def run_row(self, row: Row) -> Trace:
+        """Run the row in the page; its trace."""
+        engine = self._engine
+        if engine is None:
+            raise EngineError("the browser is not running")
+        span = self.span(row)
+        end_at = span if row.run_until is not None else span + SETTLE_MS
+        options = {"mode": self.mode, "endAt": end_at, "candidate": self._candidate_spec}
+        call = f"idlespecRunRow({json.dumps(json.dumps(row.to_json()))}, {json.dumps(options)})"
+        timeout_s = end_at / 1000 + _ROW_GRACE_S
+        try:
+            if self.mode == "virtual":
+                return self._run_virtual(engine, call, end_at, timeout_s)
+            data = engine.evaluate(call, timeout_s)
+        except PageError as error:
+            raise RuntimeError(f"the runner page threw: {error}") from None
+        return Trace.from_json(data)
+
+    def _run_virtual(self, engine: Engine, call: str, end_at: float, timeout_s: float) -> Trace:
+        """CDP virtual time: pause, start the row, grant it ``end_at`` ms, collect."""
+        engine.virtual_time("pause")  # type: ignore[attr-defined]
+        engine.evaluate(f"window.__idlespecRow = {call}; true", 10.0)
+        engine.virtual_time("advance", end_at + SETTLE_MS)  # type: ignore[attr-defined]
+        data = engine.evaluate("window.__idlespecRow", timeout_s)
+        engine.virtual_time("pause")  # type: ignore[attr-defined]
+        return Trace.from_json(data)
+
+
+#: The built-in browser candidates, by command-line name.
+BROWSER_CANDIDATES: Final = {
+    "chromium": ("chromium", "live"),
+    "chromium-virtual": ("chromium", "virtual"),
+    "firefox-esr": ("firefox-esr", "live"),
+}
+
+
+def make_browser_candidate(name: str) -> BrowserCandidate:
+    """The candidate a command-line name stands for."""
+    engine, mode = BROWSER_CANDIDATES[name]
+    return BrowserCandidate(engine, mode)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""Live engines: repeated rows (FLAKY), tolerances per predicate kind, and the page server."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from idlespec.conformance.browsers.server import PageServer
+from idlespec.conformance.candidates import ReferenceCandidate
+from idlespec.conformance.connectors import run_row
+from idlespec.conformance.expect import LIVE_TOLERANCES, check
+from idlespec.conformance.rows import Row, load_rows, rows_by_id
+from idlespec.conformance.runner import run_rows
+from idlespec.conformance.trace import Trace
+from idlespec.conformance.verdicts import Verdict
+
+INDEX = rows_by_id(load_rows())
+FIRST = INDEX["idl-handle-first-call-returns-one"]
+
+
+class Wobbly:
+    """Self-hosted: the reference, but every other run returns a trace with no calls."""
+
+    name, version, kind = "wobbly", "0", "self-hosted"
+    unsupported_actions: frozenset[str] = frozenset()
+
+    def __init__(self, repetitions: int, wobble: bool) -> None:
+        self.repetitions = repetitions
+        self.wobble = wobble
+        self.runs = 0
+
+    def run_row(self, row: Row) -> Trace:
+        self.runs += 1
+        trace = run_row(row, ReferenceCandidate())
+        if self.wobble and self.runs % 2 == 0:
+            trace.handles.clear()
+        return trace
+
+
+def test_a_row_that_disagrees_with_itself_is_flaky_with_every_outcome() -> None:
+    candidate = Wobbly(3, wobble=True)
+    (result,) = run_rows([FIRST], candidate)
+    assert candidate.runs == 3
+    assert result.raw_verdict is Verdict.FLAKY
+    assert result.outcome.repetitions is not None
+    assert [r.split(":")[0] for r in result.outcome.repetitions] == ["PASS", "FAIL", "PASS"]
+    assert result.to_json()["repetitions"] == result.outcome.repetitions
+
+
+def test_a_row_that_agrees_with_itself_keeps_its_verdict() -> None:
+    (result,) = run_rows([FIRST], Wobbly(3, wobble=False))
+    assert result.raw_verdict is Verdict.PASS
+    assert result.outcome.repetitions == ["PASS: matches"] * 3
+
+
+def test_live_tolerances_widen_each_timed_predicate_by_its_kind_only() -> None:
+    row = replace(FIRST, expect={"time": {"a": 10}, "remaining_max": {"a": 20}})
+    trace = run_row(replace(row, expect={}), ReferenceCandidate())
+    trace.calls[0].t = 10 + LIVE_TOLERANCES["time"] - 0.01
+    trace.calls[0].remaining = 20 + LIVE_TOLERANCES["remaining"] - 0.01
+    assert check(row.expect, trace, row.tolerance) != []
+    assert check(row.expect, trace, row.tolerance, LIVE_TOLERANCES) == []
+    trace.calls[0].t = 10 + LIVE_TOLERANCES["time"] + 0.01
+    assert len(check(row.expect, trace, row.tolerance, LIVE_TOLERANCES)) == 1
+    counted = replace(row, expect={"handles": {"a": 2}})
+    assert check(counted.expect, trace, row.tolerance, LIVE_TOLERANCES) != []
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> PageServer:
+    page = tmp_path / "page"
+    page.mkdir()
+    (page / "index.html").write_text("<p>runner</p>", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    modules = tmp_path / "node_modules" / "pkg"
+    modules.mkdir(parents=True)
+    (modules / "index.js").write_text("window.x = 1;", encoding="utf-8")
+    found = PageServer(tmp_path / "node_modules", page)
+    yield found
+    found.close()
+
+
+def _get(server: PageServer, path: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(server.origin + path, timeout=10) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, "", ""
+
+
+def test_the_page_server_serves_the_page_and_the_packages_only(server: PageServer) -> None:
+    assert server.origin.startswith("http://127.0.0.1:")
+    assert _get(server, "/")[2] == "<p>runner</p>"
+    assert _get(server, "/node_modules/pkg/index.js")[:2] == (200, "text/javascript")
+    for path in ("/../secret.txt", "/node_modules/../../secret.txt", "/%2e%2e/secret.txt", "/nope"):
+        assert _get(server, path)[0] == 404, path
