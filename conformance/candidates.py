@@ -82,6 +82,16 @@ JS_CANDIDATE_NAMES = (
 #: take minutes of real time (idlespec.conformance.browsers.candidates.BROWSER_CANDIDATES).
 BROWSER_NAMES = ("chromium", "chromium-virtual", "firefox-esr")
 
+#: JS candidates that are not userland polyfills (no page could load them as one).
+_NOT_USERLAND = frozenset(
+    {
+        "npm:@sinonjs/fake-timers@15.5.0",
+        "npm:lolex@6.0.0",
+        "npm:jsdom@29.1.1",
+        "npm:happy-dom@21.0.4",
+    }
+)
+
 _BUILTIN_SHIMS = (
     ("settimeout-shim", "idlespec.shims.settimeout"),
     ("polyfill", "idlespec.shims.polyfill"),
@@ -118,6 +128,11 @@ def available_candidates() -> dict[str, str]:
     """Every candidate name that resolves without a ``module:attribute``, with its origin."""
     names = {name: "built in" for name in builtin_candidates()}
     names.update((name, "built in, on demand (a real browser)") for name in BROWSER_NAMES)
+    names.update(
+        (f"chromium+{name}", "built in, on demand (a JS polyfill in live Chromium)")
+        for name in JS_CANDIDATE_NAMES
+        if name.startswith(("js-", "npm:")) and name not in _NOT_USERLAND
+    )
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         names.setdefault(ep.name, f"entry point {ep.value}")
     return names
@@ -135,7 +150,11 @@ def resolve_candidate(spec: str) -> Candidate:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == spec:
             return _as_candidate(ep.load(), spec)
-    if spec in BROWSER_NAMES:
+    if spec in BROWSER_NAMES or (
+        spec.startswith("chromium+")
+        and spec.partition("+")[2] in JS_CANDIDATE_NAMES
+        and spec.partition("+")[2] not in _NOT_USERLAND
+    ):
         from .browsers.candidates import make_browser_candidate  # noqa: PLC0415
 
         return make_browser_candidate(spec)

@@ -1,10 +1,12 @@
 """Notes on candidates: why a third-party candidate gets the verdicts it gets.
 
-``notes/<file_stem(candidate)>.toml`` holds, for one candidate, a ``summary`` of how it
-works and a ``[[note]]`` for each surprising verdict: the ``rows`` it explains, the
-``source`` line of the package that causes it (``file:line`` or ``file:first-last``,
-relative to the package's folder) and a short ``text``. Each was checked by hand against the
-package's published files; a test checks that every cited line exists.
+``notes/<file_stem(name)>.toml`` holds, for one candidate (by its expectations name), a
+``summary`` of how it works and a ``[[note]]`` for each surprising verdict: the ``rows`` it
+explains, the ``source`` that shows the cause and a short ``text``. For a package the source
+is the line that causes it (``file:line`` or ``file:first-last``, relative to the package's
+folder), checked by hand against the published files (a test checks that every cited line
+exists); for an engine it is the public record: a bug tracker URL, or ``wpt:`` and the path
+of the WPT test or expectation file that shows the same behaviour.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ else:  # pragma: no cover - exercised by the py310 env only
 
 NOTES_DIR: Final = Path(__file__).parent / "notes"
 SOURCE: Final = re.compile(r"^(?P<file>[^:\s]+):(?P<first>\d+)(?:-(?P<last>\d+))?$")
+PUBLIC: Final = re.compile(r"^(https://\S+|wpt:\S+)$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class Note:
     rows: tuple[str, ...]
     source: str
     text: str
+
+    @property
+    def is_public_record(self) -> bool:
+        """Whether the source is a URL or a WPT path rather than a package line."""
+        return PUBLIC.match(self.source) is not None
 
     @property
     def file(self) -> str:
@@ -102,8 +110,11 @@ def load_notes(
         for row_id in ids:
             if row_id not in rows:
                 raise TableError(path, where, "rows", f"no row has the id {row_id!r}")
-        if not isinstance(raw["source"], str) or not SOURCE.match(raw["source"]):
-            raise TableError(path, where, "source", "file:line or file:first-last is required")
+        source = raw["source"]
+        if not isinstance(source, str) or not (SOURCE.match(source) or PUBLIC.match(source)):
+            raise TableError(
+                path, where, "source", "file:line, file:first-last, an https URL or wpt:PATH"
+            )
         if not isinstance(raw["text"], str) or not raw["text"].strip():
             raise TableError(path, where, "text", "a non-empty string is required")
         notes.append(Note(tuple(ids), raw["source"], raw["text"].strip()))

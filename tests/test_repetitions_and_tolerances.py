@@ -98,3 +98,32 @@ def test_the_page_server_serves_the_page_and_the_packages_only(server: PageServe
     assert _get(server, "/node_modules/pkg/index.js")[:2] == (200, "text/javascript")
     for path in ("/../secret.txt", "/node_modules/../../secret.txt", "/%2e%2e/secret.txt", "/nope"):
         assert _get(server, path)[0] == 404, path
+
+
+def _raw(folder: Path, name: str, verdicts: dict[str, str]) -> None:
+    from idlespec.conformance.reports import RawWriter
+
+    writer = RawWriter(folder, {"name": name, "version": "1", "kind": "self-hosted"}, "rev")
+    for row, verdict in verdicts.items():
+        writer.write({"type": "result", "row": row, "verdict": verdict, "error": "boom"})
+    writer.close(1.0)
+
+
+def test_a_browser_run_is_unsound_only_when_the_harness_broke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from idlespec.conformance.browsers.check import main
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    _raw(old, "engine@1", {"a": "PASS", "b": "FAIL"})
+    _raw(new, "engine@1", {"a": "FAIL", "b": "FLAKY"})
+    assert main([str(new), str(old)]) == 0
+    assert "a: PASS -> FAIL" in capsys.readouterr().out
+    _raw(new, "engine@1", {"a": "ERROR", "b": "FAIL"})
+    _raw(old, "gone@1", {"a": "PASS"})
+    _raw(new, "dead@1", {"a": "UNSUPPORTED", "b": "UNSUPPORTED"})
+    assert main([str(new), str(old)]) == 1
+    out = capsys.readouterr().out
+    assert "unsound: engine@1: a: ERROR: boom" in out
+    assert "unsound: gone@1: in the committed run, not in the fresh one" in out
+    assert "unsound: dead@1: nothing ran" in out

@@ -142,8 +142,11 @@ class Engine:
     def _wait_for_runner(self) -> None:
         deadline = wall_clock() + _LAUNCH_S
         while wall_clock() < deadline:
-            if self.evaluate("typeof window.idlespecRunRow === 'function'", 5.0) is True:
-                return
+            try:
+                if self.evaluate("typeof window.idlespecRunRow === 'function'", 5.0) is True:
+                    return
+            except (EngineError, PageError):
+                pass  # no execution context yet: the page is still loading
             time.sleep(0.05)  # real time: waiting for a page to load
         raise EngineError("the runner page did not load")
 
@@ -174,6 +177,7 @@ class Chromium(Engine):
         url = _wait_for_line(self._log, re.compile(r"DevTools listening on (ws://\S+)"), self._proc)
         self._connect(url)
         self._session: str | None = None
+        self._budget_expired = False
 
     def _cdp(
         self, method: str, params: Mapping[str, Any] | None = None, timeout_s: float = 30.0
@@ -208,12 +212,30 @@ class Chromium(Engine):
             raise PageError(str(text))
         return result.get("result", {}).get("value")
 
+    def _event(self, message: Mapping[str, Any]) -> None:
+        if message.get("method") == "Emulation.virtualTimeBudgetExpired":
+            self._budget_expired = True
+
     def virtual_time(self, policy: str, budget_ms: float | None = None) -> None:
         """``Emulation.setVirtualTimePolicy``: ``pause`` or ``advance`` (with a budget)."""
         params: dict[str, Any] = {"policy": policy}
         if budget_ms is not None:
             params["budget"] = budget_ms
+            self._budget_expired = False
         self._cdp("Emulation.setVirtualTimePolicy", params)
+
+    def wait_for_budget(self, timeout_s: float) -> None:
+        """Until ``Emulation.virtualTimeBudgetExpired`` arrives.
+
+        Raises:
+            EngineError: it did not come within ``timeout_s`` real seconds.
+        """
+        deadline = wall_clock() + timeout_s
+        while not self._budget_expired:
+            if wall_clock() > deadline:
+                raise EngineError(f"the virtual-time budget did not expire in {timeout_s:g} s")
+            self.evaluate("0", timeout_s)  # serves events while it waits for its answer
+            time.sleep(0.01)  # real time: polling the browser
 
 
 class Firefox(Engine):

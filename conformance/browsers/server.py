@@ -1,7 +1,8 @@
 """A read-only HTTP server on localhost: the runner page, and the npm packages a page loads.
 
-Only two roots are served: the runner page's folder at ``/`` and the ``node_modules`` folder
-at ``/node_modules/``. Nothing outside them is reachable (``..`` is refused), and only GET
+Only three roots are served: the runner page's folder at ``/``, the ``node_modules`` folder
+at ``/node_modules/`` and idlespec's own JS candidates (``conformance/node``) at
+``/idlespec/``. Nothing outside them is reachable (``..`` is refused), and only GET
 and HEAD are answered. It listens on 127.0.0.1 on a port the system picks.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 PAGE_DIR = Path(__file__).with_name("page")
+OWN_JS_DIR = Path(__file__).parent.parent / "node"
 
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".cjs": "text/javascript"}
 
@@ -22,7 +24,11 @@ class PageServer:
     """Serves ``page_dir`` at ``/`` and ``node_modules`` at ``/node_modules/``."""
 
     def __init__(self, node_modules: Path, page_dir: Path = PAGE_DIR) -> None:
-        roots = {"": page_dir.resolve(), "node_modules": node_modules.resolve()}
+        roots = {
+            "": page_dir.resolve(),
+            "node_modules": node_modules.resolve(),
+            "idlespec": OWN_JS_DIR.resolve(),
+        }
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -42,6 +48,10 @@ class PageServer:
                 self.send_header("Content-Type", kind or "application/octet-stream")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Cache-Control", "no-store")
+                # Cross-origin isolated, so performance.now() is not coarsened to 100 µs.
+                self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+                self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+                self.send_header("Cross-Origin-Resource-Policy", "same-origin")
                 self.end_headers()
                 if body:
                     self.wfile.write(data)
@@ -70,8 +80,8 @@ def _resolve(roots: dict[str, Path], url_path: str) -> Path | None:
     parts = [p for p in unquote(url_path).split("/") if p]
     if any(p in (".", "..") or "\\" in p for p in parts):
         return None
-    if parts and parts[0] == "node_modules":
-        root, rest = roots["node_modules"], parts[1:]
+    if parts and parts[0] in ("node_modules", "idlespec"):
+        root, rest = roots[parts[0]], parts[1:]
     else:
         root, rest = roots[""], parts or ["index.html"]
     file = root.joinpath(*rest).resolve()

@@ -1,0 +1,41 @@
+"""The committed browser results (reports/browsers, reports/browsers-polyfills) are current.
+
+They take real time to make (tox -e browsers-report, tox -e browsers-polyfills), so they are
+committed; this checks they were made with the current rows, every row has a verdict, and a
+polyfill's results name the package version pinned in package.json. The engine version is
+the one the run read from the browser, shown in the report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from idlespec.conformance.reports import read_raw, suite_revision
+from idlespec.conformance.rows import load_rows
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+PINNED = json.loads((REPORTS.parent / "package.json").read_text(encoding="utf-8"))["dependencies"]
+FOLDERS = [f for f in ("browsers", "browsers-polyfills") if (REPORTS / f / "raw").is_dir()]
+
+
+def test_the_engines_report_is_committed() -> None:
+    assert "browsers" in FOLDERS
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_committed_browser_results_are_for_the_current_rows(folder: str) -> None:
+    rows = {row.id for row in load_rows()}
+    files = sorted((REPORTS / folder / "raw").glob("*.jsonl"))
+    assert files
+    for path in files:
+        run = read_raw(path)
+        assert run.footer is not None, f"{path.name}: the run did not finish"
+        assert run.header["suite_revision"] == suite_revision(), f"{path.name} is stale: rerun"
+        assert {r["row"] for r in run.results} == rows, path.name
+        provenance = run.header["candidate"]["provenance"]
+        for package, version in PINNED.items():
+            if f"npm {package}@" in provenance:
+                assert f"npm {package}@{version} " in provenance, f"{path.name}: not {version}"
