@@ -9,6 +9,8 @@ The candidate protocol (kinds, host primitives, binding, lifecycle) is
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -27,7 +29,8 @@ from .api import (
     SelfHostedCandidate,
     UserlandCandidate,
 )
-from .connectors import is_candidate
+from .connectors import CONNECTORS, is_candidate
+from .errors import CandidateError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -120,10 +123,6 @@ def builtin_candidates() -> dict[str, Callable[[], Candidate]]:
     return found
 
 
-class CandidateError(LookupError):
-    """A candidate name or ``module:attribute`` that does not resolve to a candidate."""
-
-
 def available_candidates() -> dict[str, str]:
     """Every candidate name that resolves without a ``module:attribute``, with its origin."""
     names = {name: "built in" for name in builtin_candidates()}
@@ -166,6 +165,11 @@ def resolve_candidate(spec: str) -> Candidate:
         return js_file_candidate(spec[3:])
     if ":" in spec:
         module_name, _, attribute = spec.partition(":")
+        if not module_name or not attribute:
+            raise CandidateError(f"{spec}: write module:attribute, both non-empty")
+        # As `python -m` does: a module beside the user (the current folder) is importable.
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
@@ -181,9 +185,26 @@ def resolve_candidate(spec: str) -> Candidate:
 
 def _as_candidate(target: Any, spec: str) -> Candidate:
     if not is_candidate(target) and callable(target):
-        target = target()
+        try:
+            target = target()
+        except TypeError as error:
+            raise CandidateError(
+                f"{spec}: calling it with no arguments failed ({error}); name a candidate "
+                "object, or a class or factory that needs no arguments"
+            ) from None
     if not is_candidate(target):
-        raise CandidateError(
-            f"{spec}: not a candidate (needs name, version, kind, and install() or run_row())"
-        )
+        raise CandidateError(f"{spec}: not a candidate: {_what_is_missing(target)}")
     return target  # type: ignore[no-any-return]
+
+
+def _what_is_missing(target: Any) -> str:
+    """Which field of the candidate protocol ``target`` gets wrong (the first found)."""
+    if not isinstance(getattr(target, "name", None), str):
+        return "its `name` must be a string"
+    kind = getattr(target, "kind", None)
+    if not isinstance(kind, str) or kind not in CONNECTORS:
+        return f"its `kind` is {kind!r}, not one of {', '.join(map(repr, CONNECTORS))}"
+    needs = [m for m in CONNECTORS[kind].needs if not callable(getattr(target, m, None))]
+    if needs:
+        return f"a {kind} candidate needs the method {needs[0]}()"
+    return "a self-hosted candidate needs `unsupported_actions` (a set of step actions)"

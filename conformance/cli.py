@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,8 +14,9 @@ import idlespec
 from idlespec.reference import wall_clock
 
 from .api import expectations_name
-from .candidates import CandidateError, available_candidates, builtin_candidates, resolve_candidate
+from .candidates import available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
+from .errors import IdlespecError, RawResultsError
 from .reports import (
     RawWriter,
     read_raw,
@@ -23,7 +25,7 @@ from .reports import (
     summary_markdown,
     write_reports,
 )
-from .rows import AREAS, CASES_DIR, LEVELS, Row, TableError, load_rows, rows_by_id, table_files
+from .rows import AREAS, CASES_DIR, LEVELS, Row, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
 from .verdicts import EXPECTATIONS_DIR, FAILING, Verdict, load_known_failures
 
@@ -56,9 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--expectations",
         type=Path,
-        default=EXPECTATIONS_DIR,
+        action="append",
+        default=[],
         metavar="DIR",
-        help="folder of <candidate>.toml known-failure files (default: idlespec's own)",
+        help="a folder of <candidate>.toml known-failure files, added to idlespec's own "
+        "(repeatable; a row listed twice keeps the later reason)",
     )
     run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
     run.add_argument(
@@ -172,7 +176,12 @@ def main(
         if args.command == "fuzz":
             return _fuzz(args, out)
         return _run(args, out, err)
-    except (TableError, CandidateError, ValueError, OSError) as error:
+    except BrokenPipeError:
+        # `idlespec ... | head -1`: the reader left; that is not an error of ours. Point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (IdlespecError, OSError) as error:
         print(f"idlespec: {error}", file=err)
         return EXIT_USAGE
 
@@ -214,7 +223,7 @@ def _raw_files(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         files.extend(sorted((path / "raw").glob("*.jsonl")) if path.is_dir() else [path])
     if not files:
-        raise ValueError(f"no raw results in {', '.join(map(str, paths))}")
+        raise RawResultsError(f"no raw results in {', '.join(map(str, paths))}")
     return files
 
 
@@ -311,7 +320,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = []
     failed = False
     for candidate in candidates:
-        known = load_known_failures(expectations_name(candidate), index, args.expectations)
+        known = load_known_failures(
+            expectations_name(candidate), index, [EXPECTATIONS_DIR, *args.expectations]
+        )
         info = {
             "name": candidate.name,
             "version": candidate.version,

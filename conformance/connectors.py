@@ -13,9 +13,14 @@ from typing import Any, ClassVar
 from idlespec.reference import Window
 
 from .api import Binding, Candidate, HostWindow, Kind
+from .errors import CandidateError
 from .rows import Row
 from .scenario import DEFAULT_STEP_BUDGET, Interpreter
 from .trace import Trace
+
+
+class BindingError(TypeError):
+    """``install()`` returned something that is not a binding (names what it lacks)."""
 
 
 class Connector:
@@ -89,7 +94,20 @@ class _HostedConnector(Connector):
 
     def trace(self, row: Row, step_budget: int = DEFAULT_STEP_BUDGET) -> Trace:
         """Run ``row`` on a fresh reference host with the candidate on every window."""
-        return Interpreter(row, self.installer()).run(step_budget)
+        install = self.installer()
+        name = getattr(self.candidate, "name", "the candidate")
+
+        def checked(window: Window) -> Binding:
+            binding = install(window)
+            for method in ("request_idle_callback", "cancel_idle_callback"):
+                if not callable(getattr(binding, method, None)):
+                    raise BindingError(
+                        f"{name}: install() returned {type(binding).__name__}, "
+                        f"which has no {method}()"
+                    )
+            return binding
+
+        return Interpreter(row, checked).run(step_budget)
 
 
 class NativeConnector(_HostedConnector):
@@ -151,11 +169,11 @@ def connector_for(candidate: Candidate) -> Connector:
     """The connector for ``candidate``'s kind.
 
     Raises:
-        ValueError: the kind is not one of :data:`~.api.KINDS`.
+        CandidateError: the kind is not one of :data:`~.api.KINDS`.
     """
     kind = str(getattr(candidate, "kind", None))
     if kind not in CONNECTORS:
-        raise ValueError(
+        raise CandidateError(
             f"candidate {getattr(candidate, 'name', candidate)!r}: kind {kind!r} "
             f"is not one of {', '.join(CONNECTORS)}"
         )

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .candidates import Candidate, ReferenceCandidate
+from .errors import MissingExtra
 from .rows import Row
 from .runner import CandidateRun, run_one
 from .trace import Trace
@@ -349,7 +350,7 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
         from hypothesis import HealthCheck, Phase, find, settings  # noqa: PLC0415 - optional
         from hypothesis.errors import NoSuchExample  # noqa: PLC0415
     except ImportError:  # pragma: no cover - the fuzz extra is installed wherever tests run
-        raise RuntimeError("idlespec fuzz needs hypothesis: pip install 'idlespec[fuzz]'") from None
+        raise MissingExtra("idlespec fuzz needs hypothesis: pip install 'idlespec[fuzz]'") from None
 
     tried = [0]
     # One run for the whole search: the candidate opens (and its clocks freeze) once.

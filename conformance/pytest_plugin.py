@@ -53,9 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--idlespec-expectations",
-        default=str(EXPECTATIONS_DIR),
+        action="append",
+        default=[],
         metavar="DIR",
-        help="folder of <candidate>.toml known-failure files (default: idlespec's own)",
+        help="a folder of <candidate>.toml known-failure files, added to idlespec's own "
+        "(repeatable)",
     )
     group.addoption(
         "--idlespec-watchdog",
@@ -75,9 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{level}: a conformance row of level {level}")
     config.stash[_CANDIDATES] = [resolve_candidate(spec) for spec in specs]
     index = rows_by_id(_rows_named_by(config))
-    directory = Path(config.getoption("idlespec_expectations"))
+    folders = [EXPECTATIONS_DIR, *map(Path, config.getoption("idlespec_expectations"))]
     config.stash[_KNOWN] = {
-        c.name: load_known_failures(expectations_name(c), index, directory)
+        c.name: load_known_failures(expectations_name(c), index, folders)
         for c in config.stash[_CANDIDATES]
     }
     config.stash[_OPEN] = []

@@ -27,6 +27,7 @@ from xml.sax.saxutils import quoteattr
 import idlespec
 
 from .api import file_stem
+from .errors import RawResultsError
 from .html_report import render_html
 from .notes import load_notes
 from .rows import (
@@ -69,6 +70,11 @@ def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # mkstemp makes the file private (0600); a report is for everyone to read (a web server
+    # running as another user serves it): the usual 0644, less what the umask takes away.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -152,7 +158,7 @@ def read_raw(path: Path) -> CandidateResults:
                 record = json.loads(line)
                 kind = record["type"]
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{path}:{number}: not a raw results line") from None
+                raise RawResultsError(f"{path}:{number}: not a raw results line") from None
             if kind == "header":
                 header = record
             elif kind == "result":
@@ -160,7 +166,7 @@ def read_raw(path: Path) -> CandidateResults:
             elif kind == "footer":
                 footer = record
     if header is None:
-        raise ValueError(f"{path}: no header line: not a raw results file")
+        raise RawResultsError(f"{path}: no header line: not a raw results file")
     return CandidateResults(header, results, footer)
 
 

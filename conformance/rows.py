@@ -22,6 +22,8 @@ from typing import Any, Final
 
 import jsonschema
 
+from .errors import IdlespecError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised by the py310 env only
@@ -67,7 +69,7 @@ LABEL_KEY = re.compile(
 )
 
 
-class TableError(ValueError):
+class TableError(IdlespecError, ValueError):
     """A table that cannot run: names the file, the row (id or index) and the field."""
 
     def __init__(self, file: Path | str, row: str | None, fieldpath: str, message: str) -> None:
@@ -157,11 +159,22 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def table_files(cases_dir: Path = CASES_DIR) -> list[Path]:
-    """Every table file, in area order (unknown areas are an error at load time)."""
-    return sorted(
+    """Every table file, in area order (unknown areas are an error at load time).
+
+    Raises:
+        TableError: ``cases_dir`` is not a folder, or holds no table.
+    """
+    if not cases_dir.is_dir():
+        raise TableError(cases_dir, None, "", "no such folder of tables")
+    files = sorted(
         (p for p in cases_dir.glob("*.toml") if p.name != SPEC_PATH.name),
         key=lambda p: (AREAS.index(p.stem) if p.stem in AREAS else len(AREAS), p.name),
     )
+    if not files:
+        raise TableError(
+            cases_dir, None, "", f"no table in it (one <area>.toml per area: {', '.join(AREAS)})"
+        )
+    return files
 
 
 def load_rows(files: Iterable[Path] | None = None) -> list[Row]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
 from .api import file_stem
-from .rows import Row, TableError
+from .rows import Row, TableError, load_rows, rows_by_id
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,13 +82,23 @@ def apply_known_failures(verdict: Verdict, row_id: str, known: Mapping[str, str]
 
 
 def load_known_failures(
-    candidate: str, rows: Mapping[str, Row], directory: Path = EXPECTATIONS_DIR
+    candidate: str, rows: Mapping[str, Row], directory: Path | Sequence[Path] = EXPECTATIONS_DIR
 ) -> dict[str, str]:
-    """``expectations/<file_stem(candidate)>.toml``: row id -> one-line reason (none: empty).
+    """``<directory>/<file_stem(candidate)>.toml``: row id -> one-line reason (none: empty).
+
+    Several folders add up, in order: a row a later folder lists keeps the later reason (a
+    user's folder after idlespec's own adds to it). idlespec's own files speak of idlespec's
+    own tables: run on other tables (``--cases``), their rows absent from those are skipped.
 
     Raises:
         TableError: an unknown row id, a ref row (never judged), or an empty reason.
     """
+    if not isinstance(directory, Path):
+        known: dict[str, str] = {}
+        for folder in directory:
+            found = load_known_failures(candidate, _own_rows(rows, folder), folder)
+            known.update((row_id, why) for row_id, why in found.items() if row_id in rows)
+        return known
     path = directory / f"{file_stem(candidate)}.toml"
     if not path.exists():
         return {}
@@ -99,6 +110,8 @@ def load_known_failures(
     if extra:
         raise TableError(path, None, ", ".join(sorted(extra)), "only [known-failures] is allowed")
     known = data.get("known-failures", {})
+    if not isinstance(known, dict):
+        raise TableError(path, None, "known-failures", "a table of row id = reason is required")
     for row_id, reason in known.items():
         if row_id not in rows:
             raise TableError(path, row_id, "known-failures", "no row has this id")
@@ -107,3 +120,16 @@ def load_known_failures(
         if not isinstance(reason, str) or not reason.strip() or "\n" in reason:
             raise TableError(path, row_id, "known-failures", "the reason must be one line")
     return dict(known)
+
+
+def _own_rows(rows: Mapping[str, Row], folder: Path) -> Mapping[str, Row]:
+    """The rows a folder's files are checked against: idlespec's own are about its tables."""
+    if folder.resolve() != EXPECTATIONS_DIR.resolve():
+        return rows
+    return {**_shipped_rows(), **rows}
+
+
+@functools.cache
+def _shipped_rows() -> Mapping[str, Row]:
+    """The rows idlespec ships, loaded once."""
+    return rows_by_id(load_rows())

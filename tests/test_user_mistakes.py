@@ -1,0 +1,131 @@
+"""A user's mistakes get one line naming what is wrong, exit status 2, and no traceback."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from idlespec.conformance.cli import main
+from idlespec.conformance.errors import IdlespecError, MissingExtra
+from idlespec.conformance.rows import load_rows, rows_by_id
+from idlespec.conformance.verdicts import EXPECTATIONS_DIR, load_known_failures
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _one_line_error(argv: list[str], *needles: str) -> None:
+    status, _, err = _run(argv)
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("idlespec: "), err
+    for needle in needles:
+        assert needle in err, err
+
+
+CANDIDATE = """
+class NeedsArgs:
+    name = "needs"; version = "1"; kind = "userland"
+    def __init__(self, x): pass
+    def install(self, host): return host
+
+class WrongKind:
+    name = "wrong"; version = "1"; kind = "polyfill"
+    def install(self, host): return host
+
+class NoBinding:
+    name = "nobinding"; version = "1"; kind = "userland"
+    def install(self, host): return object()
+
+good = NoBinding()
+wrong = WrongKind()
+"""
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "mine.py").write_text(textwrap.dedent(CANDIDATE), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "mine", raising=False)
+    return tmp_path
+
+
+def test_a_module_beside_the_user_is_importable(here: Path) -> None:
+    status, out, _ = _run(
+        ["run", "-c", "mine:good", "-k", "fifo-seven", "--out", "r", "--progress", "never"]
+    )
+    # The binding lacks its methods: every row is ERROR naming the missing one, exit 1.
+    assert status == 1
+    raw = (here / "r" / "raw" / "nobinding.jsonl").read_text(encoding="utf-8")
+    assert "install() returned object, which has no request_idle_callback()" in raw
+    assert "ERROR" in out
+
+
+def test_candidate_mistakes_name_the_field(here: Path) -> None:
+    _one_line_error(["run", "-c", "mine:NeedsArgs"], "mine:NeedsArgs", "no arguments")
+    _one_line_error(["run", "-c", "mine:wrong"], "`kind` is 'polyfill'", "'native'")
+    _one_line_error(["run", "-c", ":x"], "module:attribute, both non-empty")
+    _one_line_error(["run", "-c", "nope_module:x"], "cannot import 'nope_module'")
+
+
+def test_a_missing_folder_of_tables_is_an_error(tmp_path: Path) -> None:
+    _one_line_error(["list", "rows", "--cases", str(tmp_path / "nope")], "no such folder")
+    _one_line_error(["run", "--cases", str(tmp_path)], "no table in it")
+
+
+def test_report_files_are_readable_by_everyone(tmp_path: Path) -> None:
+    status, _, _ = _run(
+        [
+            "run",
+            "-c",
+            "reference",
+            "-k",
+            "fifo-seven",
+            "--out",
+            str(tmp_path),
+            "--progress",
+            "never",
+        ]
+    )
+    assert status == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("index.html", "summary.json", "summary.md", "junit.xml", "badges/reference.json"):
+        mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+        assert mode == 0o666 & ~umask, (name, oct(mode))
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    shell = f"{sys.executable} -m idlespec list rows | head -1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("idl-") and "Broken pipe" not in done.stderr
+
+
+def test_user_expectations_add_to_idlespecs_own(tmp_path: Path) -> None:
+    rows = rows_by_id(load_rows())
+    own = load_known_failures("settimeout-shim", rows)
+    (tmp_path / "settimeout-shim.toml").write_text(
+        '[known-failures]\n"idl-handle-first-call-returns-one" = "mine"\n', encoding="utf-8"
+    )
+    both = load_known_failures("settimeout-shim", rows, [EXPECTATIONS_DIR, tmp_path])
+    assert both == {**own, "idl-handle-first-call-returns-one": "mine"}
+    fifo = {k: v for k, v in rows.items() if v.area == "idl"}
+    only = load_known_failures("settimeout-shim", fifo, [EXPECTATIONS_DIR])
+    assert only and set(only) <= set(fifo)
+
+
+def test_missing_extras_are_user_errors() -> None:
+    assert issubclass(MissingExtra, IdlespecError)
