@@ -27,7 +27,7 @@ from .reports import (
 )
 from .rows import AREAS, CASES_DIR, LEVELS, Row, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
-from .verdicts import EXPECTATIONS_DIR, FAILING, Verdict, load_known_failures
+from .verdicts import EXPECTATIONS_DIR, MEANING, Verdict, fails_run, load_known_failures
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -235,32 +235,47 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _diff(args: argparse.Namespace, out: TextIO) -> int:
-    old = {(r.name, x["row"]): x for r in map(read_raw, _raw_files([args.old])) for x in r.results}
-    new = {(r.name, x["row"]): x for r in map(read_raw, _raw_files([args.new])) for x in r.results}
-    failing = {str(v) for v in FAILING} | {str(Verdict.NON_STRICT)}
-    flips = sorted(
-        (key, old[key]["verdict"], new[key]["verdict"])
-        for key in old.keys() & new.keys()
-        if old[key]["verdict"] != new[key]["verdict"]
-    )
-    print(f"flips ({len(flips)}):", file=out)
-    for (candidate, row), before, after in sorted(flips, key=lambda f: (f[2] not in failing, f[0])):
-        print(f"  {candidate}\t{row}\t{before} -> {after}", file=out)
-    for label, keys in (
-        ("only in old", old.keys() - new.keys()),
-        ("only in new", new.keys() - old.keys()),
-    ):
-        if keys:
-            print(
-                f"{label} ({len(keys)}): " + ", ".join(f"{c}:{r}" for c, r in sorted(keys)),
-                file=out,
-            )
-    print("failure deltas:", file=out)
-    for candidate in sorted({c for c, _ in old} | {c for c, _ in new}):
-        before = sum(1 for (c, _), x in old.items() if c == candidate and x["verdict"] in failing)
-        after = sum(1 for (c, _), x in new.items() if c == candidate and x["verdict"] in failing)
-        print(f"  {candidate}\t{before} -> {after} ({after - before:+d})", file=out)
-    return 0
+    """Compare two runs row by row; exit 1 if a row newly fails (a regression)."""
+    old = {
+        r.name: {x["row"]: x["verdict"] for x in r.results}
+        for r in map(read_raw, _raw_files([args.old]))
+    }
+    new = {
+        r.name: {x["row"]: x["verdict"] for x in r.results}
+        for r in map(read_raw, _raw_files([args.new]))
+    }
+
+    def failing(verdict: str | None) -> bool:
+        return verdict is not None and MEANING[Verdict(verdict)].listed
+
+    regressions = 0
+    for name in sorted(old.keys() - new.keys()):
+        print(f"{name}: only in {args.old} ({len(old[name])} rows)", file=out)
+    for name in sorted(new.keys() - old.keys()):
+        print(f"{name}: only in {args.new} ({len(new[name])} rows)", file=out)
+    for name in sorted(old.keys() & new.keys()):
+        before, after = old[name], new[name]
+        flips = sorted(
+            (
+                (row, before.get(row), after.get(row))
+                for row in before.keys() | after.keys()
+                if before.get(row) != after.get(row)
+            ),
+            key=lambda f: (not failing(f[2]), f[0]),
+        )
+        worse = [f for f in flips if failing(f[2]) and not failing(f[1])]
+        regressions += len(worse)
+        gone = sum(1 for v in before.values() if failing(v))
+        now = sum(1 for v in after.values() if failing(v))
+        print(
+            f"{name}: {len(flips)} rows changed; failures {gone} -> {now} ({now - gone:+d})",
+            file=out,
+        )
+        for row, was, is_ in flips:
+            mark = "  REGRESSION" if failing(is_) and not failing(was) else ""
+            print(f"  {row}\t{was or 'absent'} -> {is_ or 'absent'}{mark}", file=out)
+    print(f"{regressions} regression(s)", file=out)
+    return EXIT_FAILED if regressions else 0
 
 
 def _fuzz(args: argparse.Namespace, out: TextIO) -> int:
@@ -340,8 +355,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results = run_rows(rows, candidate, known, on_result=record, watchdog_s=args.watchdog)
         path = writer.close(wall_clock() - start)
         runs.append(read_raw(path))
-        bad = FAILING | ({Verdict.NON_STRICT} if args.strict else set())
-        failed = failed or any(r.verdict in bad for r in results)
+        failed = failed or any(fails_run(r.verdict, args.strict) for r in results)
     progress.finish()
     summary = write_reports(runs, all_rows, args.out)
     out.write(summary_markdown(summary))

@@ -45,6 +45,7 @@ def render_html(
         f"<p class=muted>Suite revision <code>{escape(summary['suite_revision'])}</code>, "
         f"idlespec {escape(summary['idlespec_version'])}, {summary['rows']['total']} rows.</p>",
         _summary_table(summary),
+        _failures(summary),
         _uncovered(summary),
         _notes(summary),
     ]
@@ -109,6 +110,28 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
         "where a candidate's choice differs from the reference's policy and are never judged.</p>"
     )
     return "\n".join(cells)
+
+
+def _failures(summary: Mapping[str, Any]) -> str:
+    """Every failing row per candidate, with its one-line reason, linked to its evidence."""
+    listed = [c for c in summary["candidates"] if c.get("failures")]
+    if not listed:
+        return (
+            "<h2 id=failures>Failures</h2><p>No row failed that an expectation file does not "
+            "list (those are XFAIL).</p>"
+        )
+    out = ["<h2 id=failures>Failures</h2>"]
+    for c in listed:
+        name = escape(c["candidate"]["name"])
+        out.append(f"<h3>{name} ({len(c['failures'])})</h3><ul>")
+        out.extend(
+            f"<li><a href='#cell-{name}-{escape(f['row'])}'>{escape(f['row'])}</a> "
+            f"<span class='{escape(f['verdict'])}'>{escape(f['verdict'])}</span> "
+            f"({escape(f['level'])}): {escape(f['reason'])}</li>"
+            for f in c["failures"]
+        )
+        out.append("</ul>")
+    return "\n".join(out)
 
 
 def _notes(summary: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ import pytest
 
 from .api import expectations_name
 from .candidates import Candidate, resolve_candidate
+from .errors import IdlespecError
 from .rows import (
     AREAS,
     CASES_DIR,
@@ -30,7 +31,7 @@ from .rows import (
     table_files,
 )
 from .runner import DEFAULT_WATCHDOG_S, CandidateRun, Result
-from .verdicts import EXPECTATIONS_DIR, Verdict, load_known_failures
+from .verdicts import EXPECTATIONS_DIR, MEANING, Verdict, fails_run, load_known_failures, reason
 
 _CANDIDATES = pytest.StashKey[list[Candidate]]()
 _KNOWN = pytest.StashKey[dict[str, dict[str, str]]]()
@@ -60,6 +61,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(repeatable)",
     )
     group.addoption(
+        "--idlespec-strict",
+        action="store_true",
+        help="NON-STRICT verdicts (should rows violated) fail too, as with idlespec run --strict",
+    )
+    group.addoption(
+        "--idlespec-cases",
+        metavar="DIR",
+        help="run the tables in DIR instead of idlespec's own (as idlespec run --cases)",
+    )
+    group.addoption(
         "--idlespec-watchdog",
         type=float,
         default=DEFAULT_WATCHDOG_S,
@@ -69,13 +80,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Resolve the candidates; collect the shipped tables when no path was given."""
+    """Resolve the candidates; collect the shipped tables when no path was given.
+
+    A user's mistake (a candidate that does not resolve, a bad table or expectation file)
+    is a one-line usage error, not an internal error.
+    """
     specs = config.getoption("idlespec_candidates")
     if not specs:
         return
+    try:
+        _configure(config, specs)
+    except IdlespecError as error:
+        raise pytest.UsageError(f"idlespec: {error}") from None
+
+
+def _configure(config: pytest.Config, specs: list[str]) -> None:
     for level in ("must", "should", "ref"):
         config.addinivalue_line("markers", f"{level}: a conformance row of level {level}")
     config.stash[_CANDIDATES] = [resolve_candidate(spec) for spec in specs]
+    cases = config.getoption("idlespec_cases")
+    if cases:
+        config.args = [str(table_files(Path(cases))[0].parent)]  # a missing folder says so
     index = rows_by_id(_rows_named_by(config))
     folders = [EXPECTATIONS_DIR, *map(Path, config.getoption("idlespec_expectations"))]
     config.stash[_KNOWN] = {
@@ -83,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for c in config.stash[_CANDIDATES]
     }
     config.stash[_OPEN] = []
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+    if not cases and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(CASES_DIR)]
 
 
@@ -128,13 +153,15 @@ def _rows_named_by(config: pytest.Config) -> list[Row]:
     Expectation files are checked against these.
     """
     rows = load_rows()
-    if config.args_source is pytest.Config.ArgsSource.ARGS:
-        for arg in config.args:
-            path = Path(arg.split("::")[0])
-            if path.is_dir():
-                rows += load_rows([p for p in table_files(path)])
-            elif path.suffix == ".toml" and path.stem in AREAS:
-                rows += load_table(path)
+    named = config.args if config.args_source is pytest.Config.ArgsSource.ARGS else []
+    if config.getoption("idlespec_cases"):
+        named = config.args
+    for arg in named:
+        path = Path(arg.split("::")[0])
+        if path.is_dir():
+            rows += load_rows(list(table_files(path)))
+        elif path.suffix == ".toml" and path.stem in AREAS:
+            rows += load_table(path)
     return rows
 
 
@@ -181,19 +208,16 @@ class RowItem(pytest.Item):
     def runtest(self) -> None:
         """Run the row and turn its verdict into a pytest outcome."""
         result = _run_for(self.config, self.candidate).run(self.row)
-        if result.verdict is Verdict.INFO:
-            self.add_report_section(
-                "call", "idlespec", "INFO: " + "; ".join(result.outcome.mismatches)
-            )
-        if result.verdict in (Verdict.PASS, Verdict.INFO):
-            return
-        if result.verdict is Verdict.XFAIL:
-            pytest.xfail(result.known_failure or "known failure")
-        if result.verdict is Verdict.FLAKY:
-            pytest.xfail("FLAKY: " + " | ".join(result.outcome.repetitions or []))
-        if result.verdict is Verdict.UNSUPPORTED:
-            pytest.skip(result.outcome.unsupported or "unsupported")
-        raise RowFailed(result)
+        if fails_run(result.verdict, bool(self.config.getoption("idlespec_strict"))):
+            raise RowFailed(result)
+        why = reason(result.to_json())
+        outcome = MEANING[result.verdict].pytest
+        if outcome == "xfail":
+            pytest.xfail(f"{result.verdict}: {result.known_failure or why}")
+        if outcome == "skip":
+            pytest.skip(f"{result.verdict}: {why}")
+        if result.verdict is not Verdict.PASS:  # INFO, or NON-STRICT without --idlespec-strict
+            self.add_report_section("call", "idlespec", f"{result.verdict}: {why}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The row, the expectation and the observed trace."""

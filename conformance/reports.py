@@ -40,7 +40,7 @@ from .rows import (
     spec_vocabulary,
     table_files,
 )
-from .verdicts import Verdict
+from .verdicts import MEANING, Verdict, reason
 
 RAW_DIR = "raw"
 _COLUMNS = (
@@ -217,6 +217,16 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
                 },
                 "wall_s": (run.footer or {}).get("wall_s"),
                 "notes": _notes(run.header["candidate"].get("expectations") or run.name, index),
+                "failures": [
+                    {
+                        "row": r["row"],
+                        "level": r["level"],
+                        "verdict": r["verdict"],
+                        "reason": reason(r),
+                    }
+                    for r in run.results
+                    if MEANING[Verdict(r["verdict"])].listed
+                ],
             }
         )
     return {
@@ -279,6 +289,18 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             f"SHOULD {c['should_strictness']['arithmetic']}; ref rows: "
             f"{c['ref_agreement']['same']} agree with the reference, {c['ref_agreement']['differs']} differ (INFO)."
         )
+    listed = [c for c in summary["candidates"] if c.get("failures")]
+    lines += ["", "## Failures", ""]
+    if not listed:
+        lines.append("No row failed that an expectation file does not list (XFAIL).")
+    for c in listed:
+        lines.append(f"**{c['candidate']['name']}** ({len(c['failures'])}):")
+        lines.append("")
+        lines += [
+            f"- `{f['row']}` {f['verdict']} ({f['level']}): {_md(f['reason'])}"
+            for f in c["failures"]
+        ]
+        lines.append("")
     uncovered = summary["requirements"]["uncovered"]
     lines += ["", f"Requirements with no row: {', '.join(uncovered) if uncovered else 'none'}.", ""]
     noted = [c for c in summary["candidates"] if c.get("notes")]
@@ -291,6 +313,13 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
             lines.append(f"- {rows} (`{note['source']}`): {note['text']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _md(text: str, limit: int = 300) -> str:
+    """A candidate's text made inert in Markdown: one line, no table pipes, no markup."""
+    flat = " ".join(str(text).split())
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in flat)
 
 
 def _pct(share: Mapping[str, Any]) -> str:
@@ -327,10 +356,8 @@ def junit_xml(runs: Sequence[CandidateResults]) -> str:
     """JUnit XML: a testsuite per candidate, a testcase per row."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for run in runs:
-        counts = Counter(r["verdict"] for r in run.results)
-        failures = sum(counts[v] for v in ("FAIL", "NON-STRICT", "XPASS"))
-        errors = counts["ERROR"] + counts["TIMEOUT"]
-        skipped = counts["UNSUPPORTED"] + counts["XFAIL"]
+        elements = Counter(MEANING[Verdict(r["verdict"])].junit for r in run.results)
+        failures, errors, skipped = elements["failure"], elements["error"], elements["skipped"]
         out.append(
             f'  <testsuite name={quoteattr(run.name)} tests="{len(run.results)}" '
             f'failures="{failures}" errors="{errors}" skipped="{skipped}">'
@@ -338,17 +365,15 @@ def junit_xml(runs: Sequence[CandidateResults]) -> str:
         for r in run.results:
             attrs = f'classname={quoteattr(r["area"])} name={quoteattr(r["row"])} time="{r["wall_ms"] / 1000:.4f}"'
             verdict = r["verdict"]
-            detail = "\n".join(
-                r["mismatches"]
-                or [r.get("error") or r.get("timeout") or r.get("unsupported") or ""]
-            )
-            if verdict in ("FAIL", "NON-STRICT", "XPASS"):
+            element = MEANING[Verdict(verdict)].junit
+            detail = "\n".join(r["mismatches"] or [reason(r)])
+            if element == "failure":
                 body = f"<failure type={quoteattr(verdict)} message={quoteattr(verdict + ' ' + r['spec'])}>{html.escape(detail)}</failure>"
-            elif verdict in ("ERROR", "TIMEOUT"):
+            elif element == "error":
                 body = f"<error type={quoteattr(verdict)} message={quoteattr(detail[:200])}>{html.escape(detail)}</error>"
-            elif verdict in ("UNSUPPORTED", "XFAIL"):
-                reason = r.get("known_failure") or r.get("unsupported") or verdict
-                body = f"<skipped message={quoteattr(verdict + ': ' + reason)}/>"
+            elif element == "skipped":
+                why = r.get("known_failure") or reason(r)
+                body = f"<skipped message={quoteattr(verdict + ': ' + why)}/>"
             else:
                 body = ""
             out.append(f"    <testcase {attrs}>{body}</testcase>")

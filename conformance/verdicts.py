@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from .api import file_stem
 from .rows import Row, TableError, load_rows, rows_by_id
@@ -39,8 +39,49 @@ class Verdict(str, Enum):
         return self.value
 
 
+@dataclass(frozen=True)
+class Meaning:
+    """What a verdict does, everywhere it shows: the one table that every writer reads.
+
+    Attributes:
+        fails_run: ``idlespec run`` exits 1, and the pytest test fails ("strict": only
+            under ``--strict`` / ``--idlespec-strict``).
+        listed: named, with its reason, among a run's failures (terminal, summary.md,
+            the top of the HTML report).
+        junit: the JUnit element: ``passed``, ``failure``, ``error`` or ``skipped``.
+        pytest: the pytest outcome when it does not fail the run: ``pass``, ``xfail`` or
+            ``skip``.
+    """
+
+    fails_run: bool | Literal["strict"]
+    listed: bool
+    junit: Literal["passed", "failure", "error", "skipped"]
+    pytest: Literal["pass", "xfail", "skip"]
+
+
+#: What each verdict means for the run, the lists of failures, JUnit and pytest.
+MEANING: Final[Mapping[Verdict, Meaning]] = {
+    Verdict.PASS: Meaning(False, False, "passed", "pass"),
+    Verdict.FAIL: Meaning(True, True, "failure", "pass"),
+    Verdict.NON_STRICT: Meaning("strict", True, "failure", "pass"),
+    Verdict.INFO: Meaning(False, False, "passed", "pass"),
+    Verdict.UNSUPPORTED: Meaning(False, False, "skipped", "skip"),
+    Verdict.ERROR: Meaning(True, True, "error", "pass"),
+    Verdict.TIMEOUT: Meaning(True, True, "error", "pass"),
+    Verdict.XFAIL: Meaning(False, False, "skipped", "xfail"),
+    Verdict.XPASS: Meaning(True, True, "failure", "pass"),
+    Verdict.FLAKY: Meaning(False, True, "skipped", "xfail"),
+}
+
+
+def fails_run(verdict: Verdict, strict: bool = False) -> bool:
+    """Whether ``verdict`` makes the run (or the pytest test) fail."""
+    rule = MEANING[verdict].fails_run
+    return rule is True or (rule == "strict" and strict)
+
+
 #: Verdicts that make a run fail (NON-STRICT too under --strict).
-FAILING: Final = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.TIMEOUT, Verdict.XPASS})
+FAILING: Final = frozenset(v for v in Verdict if MEANING[v].fails_run is True)
 _VIOLATION: Final = {"must": Verdict.FAIL, "should": Verdict.NON_STRICT, "ref": Verdict.INFO}
 
 
@@ -133,3 +174,18 @@ def _own_rows(rows: Mapping[str, Row], folder: Path) -> Mapping[str, Row]:
 def _shipped_rows() -> Mapping[str, Row]:
     """The rows idlespec ships, loaded once."""
     return rows_by_id(load_rows())
+
+
+def reason(record: Mapping[str, Any]) -> str:
+    """One line saying why a raw result record got its verdict (the first problem)."""
+    for key in ("mismatches",):
+        if record.get(key):
+            return str(record[key][0])
+    for key in ("error", "timeout", "unsupported"):
+        if record.get(key):
+            return str(record[key]).splitlines()[0]
+    if record.get("repetitions"):
+        return " | ".join(map(str, record["repetitions"]))
+    if record.get("verdict") == str(Verdict.XPASS):
+        return f"listed as a known failure ({record.get('known_failure')}) but it passes"
+    return str(record.get("known_failure") or "matches")

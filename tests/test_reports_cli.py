@@ -195,9 +195,18 @@ def test_report_diff_list_export(tmp_path: Path) -> None:
     old.write_text("\n".join(json.dumps(x) for x in flipped) + "\n")
     status, out, _ = cli("diff", str(tmp_path / "a"), str(tmp_path / "b"))
     assert status == 0
-    assert re.search(rf"reference\t{ROW2}\tFAIL -> PASS", out)
-    assert f"only in old (1): reference:{ROW}" in out
-    assert "reference\t1 -> 0 (-1)" in out
+    assert re.search(rf"  {ROW2}\tFAIL -> PASS\n", out)
+    assert f"  {ROW}\tPASS -> absent" in out
+    assert "reference: 2 rows changed; failures 1 -> 0 (-1)" in out
+    assert out.endswith("0 regression(s)\n")
+    # The other way round, the row newly fails: a regression, exit status 1 (for CI).
+    status, out, _ = cli("diff", str(tmp_path / "b"), str(tmp_path / "a"))
+    assert status == 1
+    assert re.search(rf"  {ROW2}\tPASS -> FAIL  REGRESSION\n", out)
+    assert out.splitlines()[1].startswith(f"  {ROW2}"), "failures come first"
+    cli("run", "-c", "settimeout-shim", "-k", ROW2, "--out", str(tmp_path / "b"), "--progress", "never")
+    status, out, _ = cli("diff", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert f"settimeout-shim: only in {tmp_path / 'b'} (1 rows)" in out
     status, out, _ = cli("report", str(old), "--out", str(tmp_path / "c"))
     assert status == 0 and (tmp_path / "c/index.html").exists()
     assert cli("list", "candidates")[1].startswith("reference\tbuilt in")
