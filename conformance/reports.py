@@ -43,6 +43,7 @@ from .rows import (
 from .verdicts import MEANING, Verdict, reason
 
 RAW_DIR = "raw"
+TIMINGS_DIR = "timings"
 _COLUMNS = (
     "PASS",
     "FAIL",
@@ -85,10 +86,19 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 class RawWriter:
-    """Streams one candidate's results to ``raw/<candidate>.jsonl``."""
+    """Streams one candidate's results to ``raw/<candidate>.jsonl``.
+
+    The raw results are deterministic (the same run gives the same bytes), so a committed
+    snapshot changes only when a verdict or a row does. What differs from run to run (real
+    time per row and per run, the Python version) goes to ``timings/<candidate>.json``,
+    beside ``raw/`` and kept out of version control.
+    """
 
     def __init__(self, out_dir: Path, candidate: Mapping[str, Any], revision: str) -> None:
-        self.path = out_dir / RAW_DIR / f"{file_stem(candidate['name'])}.jsonl"
+        stem = file_stem(candidate["name"])
+        self.path = out_dir / RAW_DIR / f"{stem}.jsonl"
+        self.timings_path = out_dir / TIMINGS_DIR / f"{stem}.json"
+        self.timings: dict[str, Any] = {"python": platform.python_version(), "rows_ms": {}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._partial = self.path.with_name(self.path.name + ".partial")
         self._handle: IO[str] = self._partial.open("w", encoding="utf-8")
@@ -99,7 +109,6 @@ class RawWriter:
                 "suite_revision": revision,
                 "idlespec_version": idlespec.__version__,
                 "candidate": dict(candidate),
-                "python": platform.python_version(),
             }
         )
 
@@ -108,7 +117,11 @@ class RawWriter:
         self._handle.flush()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        """Append one result record."""
+        """Append one result record (its real time goes to the timings)."""
+        record = dict(record)
+        wall_ms = record.pop("wall_ms", None)
+        if wall_ms is not None:
+            self.timings["rows_ms"][record["row"]] = wall_ms
         self.counts[record["verdict"]] += 1
         self._line(record)
 
@@ -119,11 +132,12 @@ class RawWriter:
                 "type": "footer",
                 "rows": sum(self.counts.values()),
                 "counts": dict(self.counts),
-                "wall_s": round(wall_s, 3),
             }
         )
         self._handle.close()
         os.replace(self._partial, self.path)
+        self.timings["wall_s"] = round(wall_s, 3)
+        atomic_write(self.timings_path, json.dumps(self.timings, indent=1, sort_keys=True) + "\n")
         return self.path
 
 
@@ -215,7 +229,6 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
                     "same": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.PASS)),
                     "differs": sum(1 for r in ref_rows if r["raw_verdict"] == str(Verdict.INFO)),
                 },
-                "wall_s": (run.footer or {}).get("wall_s"),
                 "notes": _notes(run.header["candidate"].get("expectations") or run.name, index),
                 "failures": [
                     {
@@ -363,7 +376,7 @@ def junit_xml(runs: Sequence[CandidateResults]) -> str:
             f'failures="{failures}" errors="{errors}" skipped="{skipped}">'
         )
         for r in run.results:
-            attrs = f'classname={quoteattr(r["area"])} name={quoteattr(r["row"])} time="{r["wall_ms"] / 1000:.4f}"'
+            attrs = f"classname={quoteattr(r['area'])} name={quoteattr(r['row'])}"
             verdict = r["verdict"]
             element = MEANING[Verdict(verdict)].junit
             detail = "\n".join(r["mismatches"] or [reason(r)])

@@ -204,7 +204,17 @@ def test_report_diff_list_export(tmp_path: Path) -> None:
     assert status == 1
     assert re.search(rf"  {ROW2}\tPASS -> FAIL  REGRESSION\n", out)
     assert out.splitlines()[1].startswith(f"  {ROW2}"), "failures come first"
-    cli("run", "-c", "settimeout-shim", "-k", ROW2, "--out", str(tmp_path / "b"), "--progress", "never")
+    cli(
+        "run",
+        "-c",
+        "settimeout-shim",
+        "-k",
+        ROW2,
+        "--out",
+        str(tmp_path / "b"),
+        "--progress",
+        "never",
+    )
     status, out, _ = cli("diff", str(tmp_path / "a"), str(tmp_path / "b"))
     assert f"settimeout-shim: only in {tmp_path / 'b'} (1 rows)" in out
     status, out, _ = cli("report", str(old), "--out", str(tmp_path / "c"))

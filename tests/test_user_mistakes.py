@@ -129,3 +129,32 @@ def test_user_expectations_add_to_idlespecs_own(tmp_path: Path) -> None:
 
 def test_missing_extras_are_user_errors() -> None:
     assert issubclass(MissingExtra, IdlespecError)
+
+
+def test_a_rerun_writes_the_same_report_bytes(tmp_path: Path) -> None:
+    """Timings are kept out of the committed artifacts: a rerun changes nothing."""
+    for out in ("a", "b"):
+        status, _, _ = _run(
+            [
+                "run",
+                "-c",
+                "reference",
+                "-c",
+                "settimeout-shim",
+                "-k",
+                "fifo",
+                "--out",
+                str(tmp_path / out),
+                "--progress",
+                "never",
+            ]
+        )
+        assert status == 0
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
+    reports = [f for f in files if f.parts[0] != "timings"]
+    assert {"index.html", "summary.json", "summary.md", "junit.xml"} <= {str(f) for f in reports}
+    for name in reports:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "timings" / "reference.json").is_file()
