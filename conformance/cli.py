@@ -230,7 +230,7 @@ def _raw_files(paths: Sequence[Path]) -> list[Path]:
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     runs = [read_raw(path) for path in _raw_files(args.raw)]
     summary = write_reports(runs, _rows(args), args.out)
-    out.write(summary_markdown(summary))
+    out.write(summary_markdown(summary, notes=False))
     return 0
 
 
@@ -358,7 +358,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         failed = failed or any(fails_run(r.verdict, args.strict) for r in results)
     progress.finish()
     summary = write_reports(runs, all_rows, args.out)
-    out.write(summary_markdown(summary))
+    out.write(summary_markdown(summary, notes=False))
     out.write(
         f"\nReports written to {args.out}/ "
         "(index.html, summary.json, summary.md, junit.xml, badges/, raw/).\n"

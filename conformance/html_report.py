@@ -1,7 +1,7 @@
 """``index.html``: candidates x rows, grouped by area, with every cell's evidence.
 
 Everything a candidate produced (labels, messages, notes) is escaped: nothing it says reaches
-the page as markup (DESIGN principle 6).
+the page as markup (README.md, "Candidate protocol").
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def _uncovered(summary: Mapping[str, Any]) -> str:
     uncovered = summary["requirements"]["uncovered"]
     titles = summary["requirements"]["titles"]
     if not uncovered:
-        return "<p>Every spec requirement (spec-digest R-xx) has at least one row.</p>"
+        return "<p>Every spec requirement (spec.toml R-xx) has at least one row.</p>"
     items = "".join(f"<li>{escape(r)}: {escape(titles[r])}</li>" for r in uncovered)
     return f"<p>Requirements with no row:</p><ul>{items}</ul>"
 

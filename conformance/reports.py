@@ -16,6 +16,7 @@ import html
 import json
 import os
 import platform
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import quoteattr
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised by the py310 env only
+    import tomli as tomllib
 
 import idlespec
 
@@ -60,11 +66,30 @@ _JUDGED_OUT = {str(Verdict.UNSUPPORTED)}
 
 
 def suite_revision(files: Iterable[Path] | None = None) -> str:
-    """A digest of the tables, the schema and the spec vocabulary: which suite ran."""
+    """Which suite ran: a digest of what the tables, the schema and the vocabulary *say*.
+
+    Parsed, not raw: a comment, a reflowed line or a new catalogue entry (freedoms, traps,
+    assertions) leaves the revision as it was, so committed results stay current; a changed
+    row, expectation, schema rule, anchor or requirement changes it.
+    """
     digest = hashlib.sha256()
-    for path in sorted([*(files or table_files()), SCHEMA_PATH, SPEC_PATH]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(files or table_files()):
+        _digest_data(digest, path.name, _toml(path))
+    _digest_data(digest, SCHEMA_PATH.name, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    vocabulary = _toml(SPEC_PATH)
+    cited = {key: vocabulary.get(key) for key in ("bases", "anchors", "requirements")}
+    _digest_data(digest, SPEC_PATH.name, cited)
     return digest.hexdigest()[:12]
+
+
+def _toml(path: Path) -> Any:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _digest_data(digest: Any, name: str, data: Any) -> None:
+    # NaN is a value rows use (a timeout of nan); json writes it as NaN, consistently.
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    digest.update(name.encode() + b"\0" + text.encode() + b"\0")
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -261,7 +286,7 @@ def _notes(name: str, index: Mapping[str, Row]) -> dict[str, Any] | None:
 
 
 def requirement_coverage(rows: Sequence[Row]) -> dict[str, Any]:
-    """Every spec-digest requirement, with the rows that cover it; those with none listed."""
+    """Every spec.toml requirement, with the rows that cover it; those with none listed."""
     vocabulary = spec_vocabulary()
     covering: dict[str, list[str]] = {req: [] for req in vocabulary.requirements}
     for row in rows:
@@ -274,8 +299,8 @@ def requirement_coverage(rows: Sequence[Row]) -> dict[str, Any]:
     }
 
 
-def summary_markdown(summary: Mapping[str, Any]) -> str:
-    """``summary.md``: fits a CI step summary."""
+def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
+    """``summary.md``: fits a CI step summary (the terminal gets it without the notes)."""
     lines = [
         "# requestIdleCallback conformance",
         "",
@@ -316,7 +341,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         lines.append("")
     uncovered = summary["requirements"]["uncovered"]
     lines += ["", f"Requirements with no row: {', '.join(uncovered) if uncovered else 'none'}.", ""]
-    noted = [c for c in summary["candidates"] if c.get("notes")]
+    noted = [c for c in summary["candidates"] if c.get("notes")] if notes else []
     if noted:
         lines += ["## Notes on third-party candidates", ""]
     for c in noted:

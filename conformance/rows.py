@@ -132,11 +132,16 @@ class Row:
 
 @dataclass(frozen=True)
 class SpecVocabulary:
-    """Known anchors (with their base URLs) and requirements, from ``spec.toml``."""
+    """Known anchors (with their base URLs), requirements and cited ids, from ``spec.toml``."""
 
     bases: Mapping[str, str]
     anchors: Mapping[str, str]
     requirements: Mapping[str, str]
+    #: The other ids the code and docs cite: F-xx freedoms, N-xx traps, T-xx assertions,
+    #: each ``{"spec": anchor and step, "title": ..., "text": ...}``. Rows do not use them.
+    freedoms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    traps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    assertions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def url(self, anchor: str) -> str:
         """The full URL of a known anchor."""
@@ -148,7 +153,14 @@ class SpecVocabulary:
 def spec_vocabulary(path: Path = SPEC_PATH) -> SpecVocabulary:
     """Load ``spec.toml``."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return SpecVocabulary(data["bases"], data["anchors"], data["requirements"])
+    return SpecVocabulary(
+        data["bases"],
+        data["anchors"],
+        data["requirements"],
+        data.get("freedoms", {}),
+        data.get("traps", {}),
+        data.get("assertions", {}),
+    )
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Verdicts: how a row's outcome is judged, at the row's level (DESIGN principle 5)."""
+"""Verdicts: how a row's outcome is judged, at the row's level (README.md, "Verdicts")."""
 
 from __future__ import annotations
 

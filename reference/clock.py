@@ -6,7 +6,7 @@ runnable the loop jumps it to the next scheduled event (trio's ``MockClock`` aut
 model). Nothing here reads the host's clock.
 
 One clock serves every window of a loop, so the spec's several clocks coincide
-(spec-digest N-01): the *unsafe shared current time*, each window's *current high
+(spec.toml N-01): the *unsafe shared current time*, each window's *current high
 resolution time* (relative to a time origin of 0) and the "current time" of the idle
 algorithms (N-02) are all ``VirtualClock.now``.
 """

@@ -3,7 +3,7 @@
 Anchors are on https://w3c.github.io/requestidlecallback/ (index.html at
 feeca766e05f046f424bf410469ce7722cde934b). Each function is one algorithm of the spec and
 each step carries its number; where a step is ambiguous the comment says which reading was
-taken (spec-digest N-xx). The per-window state these functions read and write is declared on
+taken (spec.toml N-xx). The per-window state these functions read and write is declared on
 :class:`~idlespec.reference.window.Window`.
 """
 

@@ -1,6 +1,6 @@
 """Every freedom the spec leaves to a user agent that the reference must pick, in one place.
 
-Each field of :class:`Policy` names one freedom (spec-digest F-xx, N-xx), cites the text that
+Each field of :class:`Policy` names one freedom (spec.toml F-xx, N-xx), cites the text that
 grants it and holds the reference's default. A conformance row whose expectation depends on a
 field here is level ``ref``.
 

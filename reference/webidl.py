@@ -1,8 +1,8 @@
 """WebIDL argument conversions, applied to Python values that stand for JS values.
 
 The reference's rIC methods take Python values; these functions convert them the way a
-browser's bindings convert JS values *before* any method step runs (spec-digest R-04,
-Appendix A). The stand-ins:
+browser's bindings convert JS values *before* any method step runs (spec.toml R-04,
+T-05). The stand-ins:
 
 =======================  ==========================================================
 Python value             JS value it stands for

@@ -12,7 +12,7 @@ This is the snippet MDN and countless pages ship for browsers without the API::
     cancelIdleCallback = cancelIdleCallback || function (id) { clearTimeout(id); };
 
 It is the baseline every report compares against, so its flaws are kept on purpose. Against
-the spec (spec-digest R-xx) it breaks:
+the spec (spec.toml R-xx) it breaks:
 
 * **No idle periods at all** (R-27..R-39, R-50, R-53): each callback runs from its own 1 ms
   timer, as a timer task, whether or not the loop is busy. A callback posted from a callback

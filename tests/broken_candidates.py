@@ -1,6 +1,6 @@
 """Deliberately broken candidates: the reference with one requirement violated each.
 
-DESIGN principle 7: each must fail at least one row, or the suite cannot see that bug.
+Each must fail at least one row, or the suite cannot see that bug (README.md, "Layout").
 Each is a native candidate wrapping the reference window.
 """
 

@@ -1,4 +1,4 @@
-"""The suite is itself tested (DESIGN principle 7): every broken candidate fails the rows its
+"""The suite is itself tested (README.md, "Layout"): every broken candidate fails the rows its
 bug should fail, and the reference passes every row of every level."""
 
 from __future__ import annotations

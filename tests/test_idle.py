@@ -1,4 +1,4 @@
-"""The rIC algorithms on the reference loop: spec-digest T-xx, one test (or more) each."""
+"""The rIC algorithms on the reference loop: spec.toml T-xx, one test (or more) each."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The reference run with another Policy is still a conforming user agent, so every must row
 has to pass on it; a row that depends on the reference's own choice belongs at ref or
-should (DESIGN principle 2; conformance/cases/README.md, "Suite assumptions").
+should (README.md, "Policies"; conformance/cases/README.md, "Suite assumptions").
 """
 
 from __future__ import annotations
