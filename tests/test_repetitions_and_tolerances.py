@@ -127,3 +127,27 @@ def test_a_browser_run_is_unsound_only_when_the_harness_broke(
     assert "unsound: engine@1: a: ERROR: boom" in out
     assert "unsound: gone@1: in the committed run, not in the fresh one" in out
     assert "unsound: dead@1: nothing ran" in out
+
+
+def test_polyfills_are_compared_row_by_row_between_the_bridge_and_chromium(tmp_path: Path) -> None:
+    from idlespec.conformance.browsers.check import main
+    from idlespec.conformance.reports import RawWriter
+
+    def raw(folder: Path, name: str, verdicts: dict[str, str]) -> None:
+        writer = RawWriter(folder, {"name": name, "version": "1", "kind": "userland"}, "rev")
+        for row, verdict in verdicts.items():
+            writer.write({"type": "result", "row": row, "verdict": verdict, "raw_verdict": verdict})
+        writer.close(1.0)
+
+    raw(tmp_path / "bridge", "npm:x@1", {"a": "PASS", "b": "FAIL", "c": "PASS", "d": "PASS"})
+    raw(
+        tmp_path / "chrome",
+        "chromium@9 + npm:x@1",
+        {"a": "PASS", "b": "PASS", "c": "FLAKY", "d": "UNSUPPORTED"},
+    )
+    assert main(["--bridge-vs-browser", str(tmp_path / "bridge"), str(tmp_path / "chrome")]) == 0
+    text = (tmp_path / "chrome" / "bridge-vs-browser.md").read_text(encoding="utf-8")
+    assert "| npm:x@1 | 3 | 1 | 1 | 1 |" in text
+    assert (
+        "- `b`: bridge FAIL, Chromium PASS" in text and "- `c`: bridge PASS, Chromium FLAKY" in text
+    )

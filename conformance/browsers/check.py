@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..reports import read_raw
+from ..reports import atomic_write, read_raw
 
 _BROKEN = ("ERROR", "TIMEOUT")
 
@@ -48,8 +48,13 @@ def check(fresh: Path, committed: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line."""
-    fresh, committed = (Path(a) for a in (argv if argv is not None else sys.argv[1:]))
+    """The command line: ``FRESH COMMITTED``, or ``--bridge-vs-browser BRIDGE BROWSER``."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    if args[:1] == ["--bridge-vs-browser"]:
+        bridge, browser = Path(args[1]), Path(args[2])
+        atomic_write(browser / "bridge-vs-browser.md", bridge_vs_browser(bridge, browser))
+        return 0
+    fresh, committed = (Path(a) for a in args)
     problems = check(fresh, committed)
     for problem in problems:
         print(f"unsound: {problem}")
@@ -58,3 +63,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def bridge_vs_browser(bridge: Path, browser: Path) -> str:
+    """Markdown: each polyfill's verdicts on the Node bridge against live Chromium, row by row.
+
+    ``bridge`` holds the main report's raw results, ``browser`` the polyfills-in-Chromium
+    ones; a polyfill is matched by the JS candidate name after ``+`` in the browser run's
+    provenance-bearing name (``chromium@V + npm:ric@1.3.0``).
+    """
+    on_bridge = {r.name: r for r in map(read_raw, sorted((bridge / "raw").glob("*.jsonl")))}
+    lines = [
+        "# Polyfills on the Node bridge and in live Chromium, row by row",
+        "",
+        "A difference is a bug in the bridge, a timing tolerance, or a real engine effect; "
+        "FLAKY rows are listed apart.",
+        "",
+        "| polyfill | rows judged in both | same verdict | differ | FLAKY in Chromium |",
+        "|---|---|---|---|---|",
+    ]
+    details = []
+    for run in map(read_raw, sorted((browser / "raw").glob("*.jsonl"))):
+        js = run.name.partition(" + ")[2]
+        if js not in on_bridge:
+            continue
+        theirs = {r["row"]: r["raw_verdict"] for r in on_bridge[js].results}
+        both = [
+            (r["row"], theirs[r["row"]], r["raw_verdict"])
+            for r in run.results
+            if r["row"] in theirs and "UNSUPPORTED" not in (theirs[r["row"]], r["raw_verdict"])
+        ]
+        flaky = [b for b in both if b[2] == "FLAKY"]
+        differ = [b for b in both if b[1] != b[2] and b[2] != "FLAKY"]
+        lines.append(
+            f"| {js} | {len(both)} | {len(both) - len(differ) - len(flaky)} | {len(differ)} "
+            f"| {len(flaky)} |"
+        )
+        if differ or flaky:
+            details += ["", f"## {js}", ""]
+            details += [f"- `{row}`: bridge {a}, Chromium {b}" for row, a, b in differ + flaky]
+    return "\n".join([*lines, *details]) + "\n"
