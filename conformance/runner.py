@@ -61,6 +61,7 @@ class Result:
             "timeout": self.outcome.timeout,
             "unsupported": self.outcome.unsupported,
             "repetitions": self.outcome.repetitions,
+            "repetition_traces": self.outcome.repetition_traces,
             "trace": self.outcome.trace,
             "wall_ms": round(self.wall_ms, 3),
         }
@@ -169,6 +170,8 @@ class CandidateRun:
             outcome.repetitions = [f"{v}: {_first_problem(o)}" for o, v in runs]
             if len({v for _, v in runs}) > 1:
                 raw = Verdict.FLAKY
+                # Every repetition's evidence, so the one that differed can be read.
+                outcome.repetition_traces = [o.trace for o, _ in runs]
         return outcome, raw
 
     def _attempt(self, row: Row, outcome: Outcome) -> None:

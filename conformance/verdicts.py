@@ -96,6 +96,8 @@ class Outcome:
     unsupported: str | None = None  # UNSUPPORTED
     #: A repeated (live) row: each repetition's verdict and first problem, in order.
     repetitions: list[str] | None = None
+    #: A FLAKY row: the trace of every repetition (``trace`` is the first's).
+    repetition_traces: list[dict[str, Any] | None] | None = None
 
 
 def judge(row: Row, outcome: Outcome) -> Verdict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import subprocess
@@ -158,3 +159,36 @@ def test_a_rerun_writes_the_same_report_bytes(tmp_path: Path) -> None:
     for name in reports:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "timings" / "reference.json").is_file()
+
+
+def test_report_reads_the_verdicts_against_todays_expectation_files(tmp_path: Path) -> None:
+    status, _, _ = _run(
+        [
+            "run",
+            "-c",
+            "settimeout-shim",
+            "-k",
+            "idl-callback-nullish",
+            "--out",
+            str(tmp_path),
+            "--expectations",
+            str(tmp_path / "none"),
+            "--progress",
+            "never",
+        ]
+    )
+    assert status == 0  # idlespec's own file lists the row: XFAIL
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "settimeout-shim.toml").write_text("[known-failures]\n", encoding="utf-8")
+    raw = tmp_path / "raw" / "settimeout-shim.jsonl"
+    text = raw.read_text(encoding="utf-8").replace('"verdict": "XFAIL"', '"verdict": "FAIL"')
+    raw.write_text(text, encoding="utf-8")
+    status, _, _ = _run(["report", str(tmp_path), "--out", str(tmp_path / "again")])
+    assert status == 0
+    counts = json.loads((tmp_path / "again" / "summary.json").read_text())["candidates"][0][
+        "counts"
+    ]
+    assert counts["FAIL"] == 0 and counts["XFAIL"] >= 1, counts
+    summary = (tmp_path / "again" / "summary.md").read_text(encoding="utf-8")
+    assert "No row failed that an expectation file does not list" in summary

@@ -229,7 +229,8 @@ class BrowserCandidate(CandidateBase):
         elapsed = 0.0
         time.sleep(VIRTUAL_IDLE_WAIT_S)  # real time, paused: idle callbacks at the frozen time
         data = None
-        while data is None and elapsed < end_at + VIRTUAL_STEP_MS:
+        # Past end_at by the page's own quiet poll (25 ms) and a step, so its last look lands.
+        while data is None and elapsed < end_at + 25.0 + 2 * VIRTUAL_STEP_MS:
             if wall_clock() > deadline:
                 raise EngineError(f"virtual time reached only {elapsed:g} ms in {timeout_s:g} s")
             engine.virtual_time("advance", VIRTUAL_STEP_MS)

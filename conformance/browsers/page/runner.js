@@ -94,6 +94,9 @@
     busy: 'under CDP virtual time the clock does not move inside a task, so busy-waiting ' +
       'never ends',
     chain: 'back-to-back tasks that are each busy: busy cannot be expressed under virtual time',
+    raf: 'headless Chromium under CDP virtual time produces no frames: no animation frame ' +
+      'callback ran in a whole run',
+    cancel_raf: 'no frames under CDP virtual time (see raf)',
   };
 
   function unsupportedReasons(mode) {
