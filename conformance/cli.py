@@ -8,16 +8,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import idlespec
 from idlespec.reference import wall_clock
 
-from .api import expectations_name
+from .api import expectations_name, file_stem
 from .candidates import available_candidates, builtin_candidates, resolve_candidate
 from .demo import run_demo
 from .errors import IdlespecError, RawResultsError
 from .reports import (
+    RAW_DIR,
+    TIMINGS_DIR,
     RawWriter,
     read_raw,
     requirement_coverage,
@@ -27,6 +29,7 @@ from .reports import (
 )
 from .rows import AREAS, CASES_DIR, LEVELS, Row, load_rows, rows_by_id, table_files
 from .runner import DEFAULT_WATCHDOG_S, Result, run_rows
+from .skeletons import write_skeleton
 from .verdicts import (
     EXPECTATIONS_DIR,
     MEANING,
@@ -124,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("demo", help="run a tour of spec behaviours on the reference")
+
+    new = commands.add_parser("new-candidate", help="write a working candidate skeleton")
+    new.add_argument("kind", choices=("userland", "native", "self-hosted", "js"))
+    new.add_argument("file", type=Path, help="the file to write (.py, or .js for js)")
     return parser
 
 
@@ -190,6 +197,10 @@ def main(
             return _diff(args, out)
         if args.command == "fuzz":
             return _fuzz(args, out)
+        if args.command == "new-candidate":
+            command = write_skeleton(args.kind, args.file)
+            print(f"wrote {args.file}; run it with: {command}", file=out)
+            return 0
         return _run(args, out, err)
     except BrokenPipeError:
         # `idlespec ... | head -1`: the reader left; that is not an error of ours. Point
@@ -349,6 +360,30 @@ class _Progress:
             self.stream.flush()
 
 
+def _selection(args: argparse.Namespace, ran: int, total: int) -> dict[str, Any] | None:
+    """What a filtered run ran (None for the whole suite): said in every report."""
+    filters = {
+        key: value
+        for key, value in (
+            ("-k", args.keyword),
+            ("--tag", args.tag),
+            ("--area", args.area),
+            ("--level", args.level),
+        )
+        if value
+    }
+    return None if not filters else {"rows": ran, "of": total, "filters": filters}
+
+
+def _forget_other_runs(out_dir: Path, names: set[str]) -> None:
+    """A report folder shows one run: drop raw results, badges and timings of others."""
+    stems = {file_stem(name) for name in names}
+    for folder, suffix in ((RAW_DIR, ".jsonl"), ("badges", ".json"), (TIMINGS_DIR, ".json")):
+        for path in (out_dir / folder).glob(f"*{suffix}"):
+            if path.name.removesuffix(suffix) not in stems:
+                path.unlink()
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     all_rows = _rows(args)
     rows = select_rows(all_rows, args)
@@ -386,7 +421,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         runs.append(read_raw(path))
         failed = failed or any(fails_run(r.verdict, args.strict) for r in results)
     progress.finish()
-    summary = write_reports(runs, all_rows, args.out)
+    _forget_other_runs(args.out, {run.name for run in runs})
+    selection = _selection(args, len(rows), len(all_rows))
+    summary = write_reports(runs, all_rows, args.out, selection)
     out.write(summary_markdown(summary, notes=False))
     out.write(
         f"\nReports written to {args.out}/ "

@@ -349,7 +349,7 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
     try:
         from hypothesis import HealthCheck, Phase, find, settings  # noqa: PLC0415 - optional
         from hypothesis.errors import NoSuchExample  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - the fuzz extra is installed wherever tests run
+    except ImportError:
         raise MissingExtra("idlespec fuzz needs hypothesis: pip install 'idlespec[fuzz]'") from None
 
     tried = [0]

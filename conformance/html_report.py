@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .rows import AREAS, Row, spec_vocabulary
+from .rows import AREAS, LEVELS, Row, spec_vocabulary
+from .verdicts import Verdict
 
 if TYPE_CHECKING:
     from .reports import CandidateResults
@@ -27,61 +28,187 @@ th{background:#f3f3f3;text-align:left}td.v{text-align:center;font-weight:600;whi
 .ERROR,.TIMEOUT{background:#c00;color:#fff}a{color:#0645ad}
 details{margin:.3rem 0 .8rem 1rem}pre{background:#f8f8f8;padding:.4rem;overflow:auto;font-size:12px}
 code{font-size:12px}.muted{color:#666}
+.share{text-align:right;white-space:nowrap}.hi{background:#cdebc9}.mid{background:#f3e8b4}
+.lo{background:#f6d3a8}.bad{background:#f3b3b3}.none{background:#f6f6f6;color:#777}
+.filters label{margin-right:1rem}[hidden]{display:none!important}
 """
 
 
 def render_html(
     runs: Sequence[CandidateResults], rows: Sequence[Row], summary: Mapping[str, Any]
 ) -> str:
-    """The whole page."""
+    """The whole page: overview, failures, notes, then the matrix with its filters.
+
+    Evidence (what was expected, what was observed) is written only for cells where it
+    explains something: every verdict but PASS. A cell opens its evidence in one click.
+    """
     vocabulary = spec_vocabulary()
     by_candidate = {run.name: {r["row"]: r for r in run.results} for run in runs}
     names = [run.name for run in runs]
     out = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<meta name=viewport content='width=device-width'>",
         "<title>requestIdleCallback conformance</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<h1>requestIdleCallback conformance</h1>",
         f"<p class=muted>Suite revision <code>{escape(summary['suite_revision'])}</code>, "
-        f"idlespec {escape(summary['idlespec_version'])}, {summary['rows']['total']} rows.</p>",
-        _summary_table(summary),
+        f"idlespec {escape(summary['idlespec_version'])}, {summary['rows']['total']} rows. "
+        "<a href='#failures'>Failures</a> · <a href='#notes'>Notes</a> · "
+        "<a href='#matrix'>All rows</a></p>",
+        _selection(summary),
+        _overview(summary, runs),
         _failures(summary),
+        _summary_table(summary),
         _uncovered(summary),
         _notes(summary),
+        "<h2 id=matrix>All rows</h2>",
+        _filters(names),
     ]
     for area in AREAS:
         area_rows = [row for row in rows if row.area == area]
         if not area_rows:
             continue
-        out.append(f"<h2 id=area-{escape(area)}>{escape(area)} ({len(area_rows)})</h2>")
-        out.append("<table><tr><th>row</th><th>level</th><th>spec</th>")
-        out.extend(f"<th>{escape(n)}</th>" for n in names)
+        out.append(f"<h3 id=area-{escape(area)}>{escape(area)} ({len(area_rows)})</h3>")
+        out.append("<table class=matrix><tr><th>row</th><th>level</th><th>spec</th>")
+        out.extend(f"<th data-c='{i}'>{escape(n)}</th>" for i, n in enumerate(names))
         out.append("</tr>")
         for row in area_rows:
             url = vocabulary.url(row.anchor)
             out.append(
-                f"<tr><td><a href='#row-{escape(row.id)}'>{escape(row.id)}</a>"
+                f"<tr data-area='{escape(row.area)}' data-level='{escape(row.level)}'>"
+                f"<td><a href='#row-{escape(row.id)}'>{escape(row.id)}</a>"
                 f"<br><span class=muted>{escape(row.description)}</span></td>"
                 f"<td>{escape(row.level)}</td>"
                 f"<td><a href='{escape(url)}'>{escape(row.spec)}</a></td>"
             )
-            for name in names:
+            for i, name in enumerate(names):
                 result = by_candidate[name].get(row.id)
                 if result is None:
-                    out.append("<td class=v>—</td>")
-                else:
-                    verdict = escape(result["verdict"])
-                    out.append(
-                        f"<td class='v {verdict}'><a href='#cell-{escape(name)}-{escape(row.id)}'>"
-                        f"{verdict}</a></td>"
-                    )
+                    out.append(f"<td class=v data-c='{i}'>—</td>")
+                    continue
+                verdict = escape(result["verdict"])
+                target = (
+                    f"row-{escape(row.id)}"
+                    if result["verdict"] == "PASS"
+                    else f"cell-{escape(name)}-{escape(row.id)}"
+                )
+                out.append(
+                    f"<td class='v {verdict}' data-c='{i}'><a href='#{target}'>{verdict}</a></td>"
+                )
             out.append("</tr>")
         out.append("</table>")
     out.append("<h2>Evidence</h2>")
+    out.append(
+        "<p class=muted>For every row: its steps and expectation; for every cell that is not "
+        "PASS, what was expected and what the candidate did.</p>"
+    )
     for row in rows:
         out.append(_row_details(row, names, by_candidate, vocabulary.url(row.anchor)))
+    out.append(f"<script>{_SCRIPT}</script>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+#: Filters and one-click evidence; the page works without a server (file://).
+_SCRIPT = """
+const $ = (q, el = document) => Array.from(el.querySelectorAll(q));
+function filter() {
+  const pick = (id) => document.getElementById(id).value;
+  const c = pick('f-candidate'), a = pick('f-area'), v = pick('f-verdict'), l = pick('f-level');
+  $('table.matrix [data-c]').forEach((el) => { el.hidden = c !== '' && el.dataset.c !== c; });
+  $('table.matrix tr[data-area]').forEach((tr) => {
+    const cells = $('td.v', tr).filter((td) => !td.hidden);
+    tr.hidden = (a !== '' && tr.dataset.area !== a) || (l !== '' && tr.dataset.level !== l)
+      || (v !== '' && !cells.some((td) => td.classList.contains(v)));
+  });
+}
+function open(hash) {
+  const el = hash && document.getElementById(decodeURIComponent(hash.slice(1)));
+  if (el && el.tagName === 'DETAILS') el.open = true;
+}
+$('#filters select').forEach((s) => s.addEventListener('change', filter));
+window.addEventListener('hashchange', () => open(location.hash));
+open(location.hash);
+"""
+
+
+def _selection(summary: Mapping[str, Any]) -> str:
+    """A filtered run says so at the top."""
+    from .reports import selection_text  # noqa: PLC0415 - reports imports this module
+
+    text = selection_text(summary)
+    return "" if text is None else f"<p class=filtered><b>{escape(text)}</b></p>"
+
+
+def _filters(names: Sequence[str]) -> str:
+    """The matrix's filters: candidate, area, verdict, level (client-side)."""
+
+    def select(ident: str, label: str, options: Sequence[tuple[str, str]]) -> str:
+        items = "".join(f"<option value='{escape(v)}'>{escape(t)}</option>" for v, t in options)
+        return f"<label>{label} <select id={ident}><option value=''>all</option>{items}</select></label>"
+
+    verdicts = [(str(v), str(v)) for v in Verdict]
+    return (
+        "<form id=filters class=filters>"
+        + select("f-candidate", "candidate", [(str(i), n) for i, n in enumerate(names)])
+        + select("f-area", "area", [(a, a) for a in AREAS])
+        + select("f-verdict", "verdict", verdicts)
+        + select("f-level", "level", [(lv, lv) for lv in LEVELS])
+        + "</form>"
+    )
+
+
+def _overview(summary: Mapping[str, Any], runs: Sequence[CandidateResults]) -> str:
+    """Candidates (best MUST compliance first) by areas: the share of judged rows passed."""
+    results = {run.name: run.results for run in runs}
+    ranked = sorted(
+        summary["candidates"],
+        key=lambda c: (
+            -1.0 if c["must_compliance"]["percent"] is None else -c["must_compliance"]["percent"]
+        ),
+    )
+    out = [
+        "<h2 id=overview>Overview</h2><table class=overview><tr><th>candidate</th><th>MUST</th>"
+        + "".join(f"<th><a href='#area-{escape(a)}'>{escape(a)}</a></th>" for a in AREAS)
+        + "</tr>"
+    ]
+    for c in ranked:
+        name = c["candidate"]["name"]
+        must = c["must_compliance"]
+        out.append(
+            f"<tr><td><b>{escape(name)}</b></td><td class='share {_band(must['percent'])}'>"
+            f"{escape(_percent(must['percent']))}</td>"
+        )
+        for area in AREAS:
+            judged = [
+                r
+                for r in results.get(name, [])
+                if r["area"] == area and r["verdict"] != "UNSUPPORTED"
+            ]
+            passed = sum(1 for r in judged if r["raw_verdict"] in ("PASS", "INFO"))
+            share = 100.0 * passed / len(judged) if judged else None
+            title = f"{passed} of {len(judged)} judged rows pass" if judged else "no row judged"
+            out.append(
+                f"<td class='share {_band(share)}' title='{escape(title)}'>"
+                f"{escape(_percent(share))}</td>"
+            )
+        out.append("</tr>")
+    out.append(
+        "</table><p class=muted>MUST: must rows passed over must rows judged (raw verdicts). "
+        "Areas: rows passed (or, for ref rows, recorded) over rows judged; UNSUPPORTED rows "
+        "are not judged.</p>"
+    )
+    return "\n".join(out)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} %"
+
+
+def _band(value: float | None) -> str:
+    if value is None:
+        return "none"
+    return "hi" if value >= 99.95 else "mid" if value >= 90 else "lo" if value >= 50 else "bad"
 
 
 def _summary_table(summary: Mapping[str, Any]) -> str:
@@ -178,8 +305,8 @@ def _row_details(
     ]
     for name in names:
         result = by_candidate[name].get(row.id)
-        if result is None:
-            continue
+        if result is None or result["verdict"] == "PASS":
+            continue  # evidence only where it explains something
         verdict = escape(result["verdict"])
         problems = result["mismatches"] or [
             result.get("error") or result.get("timeout") or result.get("unsupported") or "matches"
@@ -195,9 +322,18 @@ def _row_details(
             f"<details id='cell-{escape(name)}-{escape(row.id)}'><summary><b>{escape(name)}</b>: "
             f"<span class='{verdict}'>{verdict}</span></summary>"
             f"<ul>{''.join(f'<li>{escape(str(p))}</li>' for p in problems)}</ul>"
-            f"{_trace_table(result.get('trace'))}</details>"
+            f"{_trace_table(result.get('trace')) if _needs_trace(result) else ''}</details>"
         )
     return "\n".join(out)
+
+
+def _needs_trace(result: Mapping[str, Any]) -> bool:
+    """Whether the observed trace explains this cell.
+
+    It explains a surprise; a known failure has its reason, a ref row its difference and an
+    unsupported row its cause (their traces stay in the raw results).
+    """
+    return result["verdict"] not in ("XFAIL", "INFO", "UNSUPPORTED")
 
 
 def _scenario(row: Row) -> dict[str, Any]:

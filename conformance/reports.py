@@ -304,6 +304,7 @@ def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
     lines = [
         "# requestIdleCallback conformance",
         "",
+        *_selection_lines(summary),
         f"Suite revision `{summary['suite_revision']}`, idlespec {summary['idlespec_version']}, "
         f"{summary['rows']['total']} rows "
         f"({', '.join(f'{n} {lv}' for lv, n in summary['rows']['by_level'].items())}).",
@@ -351,6 +352,23 @@ def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
             lines.append(f"- {rows} (`{note['source']}`): {note['text']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def selection_text(summary: Mapping[str, Any]) -> str | None:
+    """The sentence that says a run was filtered (13 of 225 rows, -k fifo), or None."""
+    selection = summary.get("selection")
+    if not selection:
+        return None
+    filters = " ".join(
+        f"{flag} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+        for flag, v in selection["filters"].items()
+    )
+    return f"Filtered run: {selection['rows']} of {selection['of']} rows ({filters})."
+
+
+def _selection_lines(summary: Mapping[str, Any]) -> list[str]:
+    text = selection_text(summary)
+    return [] if text is None else [f"**{_md(text)}**", ""]
 
 
 def _md(text: str, limit: int = 300) -> str:
@@ -421,10 +439,18 @@ def junit_xml(runs: Sequence[CandidateResults]) -> str:
 
 
 def write_reports(
-    runs: Sequence[CandidateResults], rows: Sequence[Row], out_dir: Path
+    runs: Sequence[CandidateResults],
+    rows: Sequence[Row],
+    out_dir: Path,
+    selection: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write every derived report into ``out_dir``; return the summary."""
+    """Write every derived report into ``out_dir``; return the summary.
+
+    ``selection`` (a filtered run: rows run, of how many, the filters) is stated in every
+    report, so a filtered run is never read as the whole suite.
+    """
     summary = summarize(runs, rows)
+    summary["selection"] = dict(selection) if selection else None
     atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
     atomic_write(out_dir / "summary.md", summary_markdown(summary))
     atomic_write(out_dir / "junit.xml", junit_xml(runs))

@@ -90,7 +90,7 @@ def test_chromium_renders_the_matrix(tmp_path: Path) -> None:
         )
     parser = _Cells()
     parser.feed(dom)
-    fifo_rows = dom.count('<tr><td><a href="#row-fifo-')
+    fifo_rows = dom.count('<tr data-area="fifo"')
     assert fifo_rows > 0
     assert len(parser.verdict_cells) == 2 * fifo_rows  # one cell per row and candidate
     assert "PASS" in parser.verdict_cells and "FAIL" in parser.verdict_cells

@@ -192,3 +192,68 @@ def test_report_reads_the_verdicts_against_todays_expectation_files(tmp_path: Pa
     assert counts["FAIL"] == 0 and counts["XFAIL"] >= 1, counts
     summary = (tmp_path / "again" / "summary.md").read_text(encoding="utf-8")
     assert "No row failed that an expectation file does not list" in summary
+
+
+def test_a_filtered_run_says_so_and_shows_only_its_own_candidates(tmp_path: Path) -> None:
+    whole = [
+        "run",
+        "-c",
+        "reference",
+        "-c",
+        "settimeout-shim",
+        "-k",
+        "fifo-seven",
+        "--out",
+        str(tmp_path),
+        "--progress",
+        "never",
+    ]
+    assert _run(whole)[0] == 0
+    status, out, _ = _run(
+        [
+            "run",
+            "-c",
+            "reference",
+            "-k",
+            "fifo-seven",
+            "--out",
+            str(tmp_path),
+            "--progress",
+            "never",
+        ]
+    )
+    assert status == 0
+    assert {p.name for p in (tmp_path / "raw").iterdir()} == {"reference.jsonl"}
+    assert {p.name for p in (tmp_path / "badges").iterdir()} == {"reference.json"}
+    assert "**Filtered run: 1 of 225 rows (-k fifo-seven).**" in out
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["selection"] == {"rows": 1, "of": 225, "filters": {"-k": "fifo-seven"}}
+    assert "Filtered run: 1 of 225 rows" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", ["userland", "native", "self-hosted", "js"])
+def test_every_skeleton_runs_as_written(here: Path, kind: str) -> None:
+    file = here / ("skeleton.js" if kind == "js" else f"sk_{kind.replace('-', '_')}.py")
+    status, out, _ = _run(["new-candidate", kind, str(file)])
+    assert status == 0 and "run it with: " in out
+    spec = f"js:{file}" if kind == "js" else f"{file.stem}:candidate"
+    status, out, err = _run(
+        ["run", "-c", spec, "-k", "fifo-seven", "--out", "r", "--progress", "never"]
+    )
+    assert status == 0, (out, err)
+    assert "| 1 | 0 |" in out  # PASS 1, FAIL 0
+    _one_line_error(["new-candidate", kind, str(file)], "exists")
+
+
+def test_fuzz_without_hypothesis_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_hypothesis(name: str, *args: object, **kwargs: object) -> object:
+        if name.startswith("hypothesis"):
+            raise ImportError("No module named 'hypothesis'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_hypothesis)
+    _one_line_error(["fuzz", "-c", "reference"], "pip install 'idlespec[fuzz]'")
