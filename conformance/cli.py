@@ -202,6 +202,12 @@ def main(
             print(f"wrote {args.file}; run it with: {command}", file=out)
             return 0
         return _run(args, out, err)
+    except KeyboardInterrupt:
+        print(
+            "idlespec: interrupted; the rows that finished are in raw/*.jsonl.partial",
+            file=err,
+        )
+        return 130
     except BrokenPipeError:
         # `idlespec ... | head -1`: the reader left; that is not an error of ours. Point
         # stdout at devnull so the interpreter's final flush does not raise again.
@@ -416,7 +422,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             writer.write(result.to_json())
             progress.step(name, result)
 
-        results = run_rows(rows, candidate, known, on_result=record, watchdog_s=args.watchdog)
+        try:
+            results = run_rows(rows, candidate, known, on_result=record, watchdog_s=args.watchdog)
+        except BaseException:
+            writer.abandon()
+            raise
         path = writer.close(wall_clock() - start)
         runs.append(read_raw(path))
         failed = failed or any(fails_run(r.verdict, args.strict) for r in results)

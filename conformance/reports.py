@@ -150,6 +150,11 @@ class RawWriter:
         self.counts[record["verdict"]] += 1
         self._line(record)
 
+    def abandon(self) -> None:
+        """The run stopped (Ctrl-C): close the file, leaving ``.partial`` readable."""
+        if not self._handle.closed:
+            self._handle.close()
+
     def close(self, wall_s: float) -> Path:
         """Write the footer and move the file into place."""
         self._line(

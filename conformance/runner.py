@@ -22,6 +22,9 @@ from .verdicts import Outcome, Verdict, apply_known_failures, judge
 
 #: Real seconds a row may take before the watchdog stops a hung candidate.
 DEFAULT_WATCHDOG_S = 10.0
+#: A candidate that hangs (TIMEOUT) on this many rows in a row is not run on the rest: each
+#: remaining row is ERROR with that reason, so a hostile candidate's run stays bounded.
+MAX_HANGS_IN_A_ROW = 3
 
 
 class WatchdogTimeout(BaseException):
@@ -118,9 +121,17 @@ class CandidateRun:
         self.step_budget = step_budget
         #: Why the candidate cannot run here (``open`` raised CandidateUnavailable), or None.
         self.unavailable: str | None = None
+        #: Why the rest of the run is not run (it hung on too many rows in a row), or None.
+        self.given_up: str | None = None
+        #: Whether the user pressed Ctrl-C (not the candidate raising KeyboardInterrupt).
+        self.interrupted = False
+        self._hangs: list[str] = []
         self._follower: GlobalClockFollower | None = None
+        self._previous_sigint: Any = None
 
     def __enter__(self) -> CandidateRun:
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigint = signal.signal(signal.SIGINT, self._sigint)
         try:
             self.connector.open()
         except CandidateUnavailable as why:
@@ -138,8 +149,16 @@ class CandidateRun:
         if self._follower is not None:
             self._follower.__exit__(None, None, None)
             self._follower = None
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+            self._previous_sigint = None
         if self.unavailable is None:
             self.connector.close()
+
+    def _sigint(self, signum: int, frame: FrameType | None) -> None:
+        """The user's Ctrl-C: noted, so it is told apart from a candidate's KeyboardInterrupt."""
+        self.interrupted = True
+        raise KeyboardInterrupt
 
     def run(self, row: Row) -> Result:
         """Run one row; whatever the candidate does, return a result."""
@@ -149,13 +168,25 @@ class CandidateRun:
         if unsupported:
             outcome.unsupported = unsupported
             raw = judge(row, outcome)
+        elif self.given_up:
+            outcome.error = self.given_up
+            raw = judge(row, outcome)
         else:
             outcome, raw = self._repeated(row)
+            self._note_hang(row, outcome)
         verdict = apply_known_failures(raw, row.id, self.known)
         wall_ms = (wall_clock() - start) * 1000
         return Result(
             row, self.candidate.name, verdict, raw, outcome, wall_ms, self.known.get(row.id)
         )
+
+    def _note_hang(self, row: Row, outcome: Outcome) -> None:
+        self._hangs = [*self._hangs, row.id] if outcome.timeout is not None else []
+        if len(self._hangs) >= MAX_HANGS_IN_A_ROW:
+            self.given_up = (
+                f"not run: the candidate hung on {len(self._hangs)} rows in a row "
+                f"({', '.join(self._hangs)}; the last: {outcome.timeout})"
+            )
 
     def _repeated(self, row: Row) -> tuple[Outcome, Verdict]:
         """Run the row as often as the candidate asks (live engines: 3); FLAKY if they differ."""
@@ -190,8 +221,15 @@ class CandidateRun:
             connector.restart()
         except TaskBudgetExceeded:
             outcome.timeout = f"step budget: more than {self.step_budget} tasks"
-        except Exception as error:
+        except KeyboardInterrupt:
+            if self.interrupted:
+                raise  # the user's Ctrl-C stops the run
+            outcome.error = "the candidate raised KeyboardInterrupt"
+            connector.restart()
+        except BaseException as error:  # SystemExit, GeneratorExit, ...: the candidate's doing
             outcome.error = "".join(traceback.format_exception_only(type(error), error)).strip()
+            if not isinstance(error, Exception):
+                outcome.error = f"the candidate raised {outcome.error}"
             connector.restart()
         else:
             outcome.trace = trace.to_json()

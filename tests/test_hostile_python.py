@@ -1,0 +1,122 @@
+"""Hostile Python candidates: whatever they raise or do, the run finishes with a verdict per row."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from idlespec.conformance.api import CandidateBase, Host
+from idlespec.conformance.rows import load_rows
+from idlespec.conformance.runner import MAX_HANGS_IN_A_ROW, CandidateRun, run_rows
+from idlespec.conformance.verdicts import Verdict
+from idlespec.reference import wall_clock
+
+ROWS = [r for r in load_rows() if r.area == "fifo"][:6]
+
+
+class Custom(BaseException):
+    """A BaseException of the candidate's own."""
+
+
+class Raising(CandidateBase):
+    """A fallback that raises ``what`` from request_idle_callback on its second call."""
+
+    name, version, kind = "raising", "0", "userland"
+
+    def __init__(self, what: BaseException) -> None:
+        self.what = what
+        self.calls = 0
+
+    def install(self, host: Host) -> Any:
+        candidate = self
+
+        class Binding:
+            def request_idle_callback(self, callback: Any, options: Any = None) -> int:
+                candidate.calls += 1
+                if candidate.calls == 2:
+                    raise candidate.what
+                return host.set_timeout(lambda: None, 1)
+
+            def cancel_idle_callback(self, handle: Any) -> None:
+                host.clear_timeout(handle)
+
+        return Binding()
+
+
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        (SystemExit(3), "the candidate raised SystemExit: 3"),
+        (KeyboardInterrupt(), "the candidate raised KeyboardInterrupt"),
+        (GeneratorExit(), "the candidate raised GeneratorExit"),
+        (Custom("mine"), "Custom: mine"),
+    ],
+)
+def test_a_base_exception_from_the_candidate_is_that_rows_error(
+    what: BaseException, message: str
+) -> None:
+    results = run_rows(ROWS, Raising(what))
+    assert len(results) == len(ROWS)
+    errors = [r for r in results if r.raw_verdict is Verdict.ERROR]
+    assert len(errors) == 1 and message in (errors[0].outcome.error or "")
+    assert all(r.raw_verdict is not Verdict.ERROR for r in results if r is not errors[0])
+
+
+class Looping(CandidateBase):
+    """request_idle_callback never returns."""
+
+    name, version, kind = "looping", "0", "userland"
+
+    def install(self, host: Host) -> Any:
+        class Binding:
+            def request_idle_callback(self, callback: Any, options: Any = None) -> int:
+                while True:
+                    pass
+
+            def cancel_idle_callback(self, handle: Any) -> None:
+                pass
+
+        return Binding()
+
+
+def test_a_candidate_that_hangs_row_after_row_is_given_up_on_with_the_reason() -> None:
+    start = wall_clock()
+    with CandidateRun(Looping(), watchdog_s=0.2) as run:
+        results = [run.run(row) for row in ROWS]
+    assert wall_clock() - start < 5
+    verdicts = [r.raw_verdict for r in results]
+    assert verdicts[:MAX_HANGS_IN_A_ROW] == [Verdict.TIMEOUT] * MAX_HANGS_IN_A_ROW
+    assert verdicts[MAX_HANGS_IN_A_ROW:] == [Verdict.ERROR] * (len(ROWS) - MAX_HANGS_IN_A_ROW)
+    assert "not run: the candidate hung on 3 rows in a row" in (results[-1].outcome.error or "")
+
+
+class CtrlC(Raising):
+    """The user presses Ctrl-C while the candidate runs (a real SIGINT)."""
+
+    def __init__(self) -> None:
+        super().__init__(SystemExit(0))
+
+    def install(self, host: Host) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)
+        return super().install(host)
+
+
+def test_the_users_ctrl_c_stops_the_run() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_rows(ROWS, CtrlC())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_in_the_cli_keeps_the_finished_rows_and_exits_130(tmp_path: Any) -> None:
+    import io
+
+    from idlespec.conformance.cli import main
+
+    err = io.StringIO()
+    argv = ["run", "-c", "test_hostile_python:CtrlC", "--out", str(tmp_path), "--progress", "never"]
+    assert main(argv, stdout=io.StringIO(), stderr=err) == 130
+    assert "interrupted" in err.getvalue()
+    assert list((tmp_path / "raw").glob("*.jsonl.partial"))
