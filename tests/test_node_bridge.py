@@ -20,6 +20,7 @@ from idlespec.conformance.node.candidates import JS_CANDIDATES, node_modules
 from idlespec.conformance.rows import Row, load_rows, rows_by_id
 from idlespec.conformance.runner import CandidateRun, run_rows
 from idlespec.conformance.verdicts import Verdict
+from idlespec.reference import wall_clock
 
 SCHEMA = Path(bridge_module.__file__).with_name("protocol.schema.json")
 
@@ -149,6 +150,7 @@ window.requestIdleCallback = function (cb, options) {
   if (t === 3) { for (;;) {} }
   if (t === 4) { throw new RangeError('hostile ' + t); }
   if (t === 5) { P.kill(P.pid, 'SIGKILL'); }
+  if (t === 6) { var hoard = []; for (;;) hoard.push(new Array(1e6).fill(t)); }
   return setTimeout(function () { cb({ didTimeout: false, timeRemaining: function () { return 1; } }); }, 1);
 };
 window.cancelIdleCallback = function (id) { clearTimeout(id); };
@@ -184,6 +186,19 @@ def test_a_broken_bridge_is_that_rows_verdict_and_the_run_goes_on(
     assert broken.raw_verdict is verdict
     assert message in (broken.outcome.error or broken.outcome.timeout or "")
     assert after.raw_verdict is Verdict.PASS, "the process was restarted for the next row"
+
+
+def test_a_candidate_that_allocates_without_bound_crashes_its_process_not_the_machine(
+    hostile: str,
+) -> None:
+    rows = [_one_post({"timeout": 6}, "fifo-hoard"), _one_post(None, "fifo-after")]
+    start = wall_clock()
+    with CandidateRun(resolve_candidate(hostile), watchdog_s=20.0) as run:
+        hoard, after = [run.run(row) for row in rows]
+    assert hoard.raw_verdict is Verdict.ERROR
+    assert "heap out of memory" in (hoard.outcome.error or "")
+    assert after.raw_verdict is Verdict.PASS
+    assert wall_clock() - start < 20
 
 
 def test_a_js_exception_is_a_js_error_not_a_broken_bridge(hostile: str) -> None:

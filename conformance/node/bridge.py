@@ -37,8 +37,15 @@ from ..scenario import _ThrowingValueOf as ThrowingValueOf
 #: The protocol version both sides speak.
 PROTOCOL: Final = 1
 BRIDGE_JS: Final = Path(__file__).with_name("bridge.js")
-#: Node's flags: ES modules in vm contexts need the experimental flag on Node 20.
-NODE_FLAGS: Final = ("--experimental-vm-modules", "--no-warnings", "--stack-size=4000")
+#: Node's flags: ES modules in vm contexts need the experimental flag on Node 20; a heap
+#: cap makes a candidate that allocates without bound crash in seconds (ERROR, restart)
+#: instead of taking the machine's memory.
+NODE_FLAGS: Final = (
+    "--experimental-vm-modules",
+    "--no-warnings",
+    "--stack-size=4000",
+    "--max-old-space-size=512",
+)
 _STDERR_TAIL = 2000
 
 HostHandler = Callable[[int, str, list[Any]], Any]
