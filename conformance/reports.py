@@ -16,6 +16,7 @@ import html
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -413,6 +414,14 @@ def badge(candidate_summary: Mapping[str, Any]) -> dict[str, Any]:
     return {"schemaVersion": 1, "label": "rIC MUST", "message": message, "color": color}
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text that XML 1.0 can hold: characters it forbids (control characters) become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def junit_xml(runs: Sequence[CandidateResults]) -> str:
     """JUnit XML: a testsuite per candidate, a testcase per row."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
@@ -440,7 +449,7 @@ def junit_xml(runs: Sequence[CandidateResults]) -> str:
             out.append(f"    <testcase {attrs}>{body}</testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")
-    return "\n".join(out) + "\n"
+    return _xml_text("\n".join(out) + "\n")
 
 
 def write_reports(

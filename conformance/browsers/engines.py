@@ -113,7 +113,9 @@ class Engine:
     def _connect(self, url: str) -> None:
         from websockets.sync.client import connect  # noqa: PLC0415 - only browsers need it
 
-        self._ws = connect(url, max_size=None, open_timeout=_LAUNCH_S)
+        # Entered as a context manager (websockets 17 deprecates a bare connect()); left in
+        # close().
+        self._ws = connect(url, max_size=None, open_timeout=_LAUNCH_S).__enter__()
 
     def evaluate(self, expression: str, timeout_s: float) -> Any:
         """The value of ``expression`` in the page (a promise is awaited); JSON-ready values."""
@@ -127,7 +129,7 @@ class Engine:
         """Stop the browser; remove its profile."""
         if self._ws is not None:
             with contextlib.suppress(Exception):
-                self._ws.close()
+                self._ws.__exit__(None, None, None)
             self._ws = None
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
