@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
     run.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run in --out: rows already in raw/*.jsonl.partial are kept",
+    )
+    run.add_argument(
         "--watchdog",
         type=float,
         default=DEFAULT_WATCHDOG_S,
@@ -251,9 +256,19 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _raw_files(paths: Sequence[Path]) -> list[Path]:
+    """Raw results: files, or folders' raw/*.jsonl (and *.jsonl.partial of unfinished runs)."""
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted((path / "raw").glob("*.jsonl")) if path.is_dir() else [path])
+        if not path.is_dir():
+            files.append(path)
+            continue
+        done = sorted((path / RAW_DIR).glob("*.jsonl"))
+        unfinished = [
+            p
+            for p in sorted((path / RAW_DIR).glob("*.jsonl.partial"))
+            if p.with_suffix("") not in done
+        ]
+        files.extend(done + unfinished)
     if not files:
         raise RawResultsError(f"no raw results in {', '.join(map(str, paths))}")
     return files
@@ -366,6 +381,24 @@ class _Progress:
             self.stream.flush()
 
 
+def _finished_rows(out_dir: Path, name: str, revision: str) -> list[dict[str, Any]]:
+    """The rows an interrupted run of ``name`` finished (its .partial file), for --resume.
+
+    Raises:
+        RawResultsError: the interrupted run was made with another suite revision.
+    """
+    partial = out_dir / RAW_DIR / f"{file_stem(name)}.jsonl.partial"
+    if not partial.exists():
+        return []
+    run = read_raw(partial)
+    if run.header["suite_revision"] != revision:
+        raise RawResultsError(
+            f"{partial}: made with suite revision {run.header['suite_revision']}, not "
+            f"{revision}: it cannot be resumed (run again without --resume)"
+        )
+    return run.results
+
+
 def _selection(args: argparse.Namespace, ran: int, total: int) -> dict[str, Any] | None:
     """What a filtered run ran (None for the whole suite): said in every report."""
     filters = {
@@ -415,7 +448,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "provenance": getattr(candidate, "provenance", ""),
             "expectations": expectations_name(candidate),
         }
+        done = _finished_rows(args.out, candidate.name, revision) if args.resume else []
         writer = RawWriter(args.out, info, revision)
+        for kept in done:
+            writer.write(kept)
+        finished = {kept["row"] for kept in done}
+        todo = [row for row in rows if row.id not in finished]
         start = wall_clock()
 
         def record(result: Result, writer: RawWriter = writer, name: str = candidate.name) -> None:
@@ -423,13 +461,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.step(name, result)
 
         try:
-            results = run_rows(rows, candidate, known, on_result=record, watchdog_s=args.watchdog)
+            results = run_rows(todo, candidate, known, on_result=record, watchdog_s=args.watchdog)
         except BaseException:
             writer.abandon()
             raise
         path = writer.close(wall_clock() - start)
         runs.append(read_raw(path))
         failed = failed or any(fails_run(r.verdict, args.strict) for r in results)
+        failed = failed or any(fails_run(Verdict(d["verdict"]), args.strict) for d in done)
     progress.finish()
     _forget_other_runs(args.out, {run.name for run in runs})
     selection = _selection(args, len(rows), len(all_rows))

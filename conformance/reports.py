@@ -373,8 +373,15 @@ def selection_text(summary: Mapping[str, Any]) -> str | None:
 
 
 def _selection_lines(summary: Mapping[str, Any]) -> list[str]:
+    lines = []
     text = selection_text(summary)
-    return [] if text is None else [f"**{_md(text)}**", ""]
+    if text is not None:
+        lines += [f"**{_md(text)}**", ""]
+    unfinished = [c["candidate"]["name"] for c in summary["candidates"] if not c["complete"]]
+    if unfinished:
+        names = ", ".join(_md(n) for n in unfinished)
+        lines += [f"**Partial: the run of {names} did not finish** (`idlespec run --resume`).", ""]
+    return lines
 
 
 def _md(text: str, limit: int = 300) -> str:

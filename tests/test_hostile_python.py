@@ -120,3 +120,69 @@ def test_ctrl_c_in_the_cli_keeps_the_finished_rows_and_exits_130(tmp_path: Any) 
     assert main(argv, stdout=io.StringIO(), stderr=err) == 130
     assert "interrupted" in err.getvalue()
     assert list((tmp_path / "raw").glob("*.jsonl.partial"))
+
+
+def test_an_interrupted_run_is_reported_as_partial_and_resumes(tmp_path: Any) -> None:
+    import io
+    import json
+
+    from idlespec.conformance.cli import main
+
+    out = ["--out", str(tmp_path), "--progress", "never", "--area", "fifo"]
+    assert (
+        main(
+            ["run", "-c", "test_hostile_python:CtrlC", *out],
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+        == 130
+    )
+    partial = tmp_path / "raw" / "raising.jsonl.partial"
+    assert partial.exists()
+    text = io.StringIO()
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r")], stdout=text) == 0
+    assert "Partial: the run of raising did not finish" in text.getvalue()
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["candidates"][0]["complete"] is False
+    # Resume: the rows already done are kept, the rest run (no Ctrl-C this time).
+    partial.write_text(partial.read_text().splitlines()[0] + "\n" + _one_result_line())
+    status = main(
+        ["run", "-c", "test_hostile_python:Raising2", "--resume", *out],
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert status in (0, 1)
+    done = (tmp_path / "raw" / "raising.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in done if '"type": "result"' in line]
+    assert rows[0]["error"] == "kept from the interrupted run"
+    assert (
+        len({r["row"] for r in rows})
+        == len(rows)
+        == sum(1 for r in load_rows() if r.area == "fifo")
+    )
+
+
+def _one_result_line() -> str:
+    import json
+
+    row = next(r for r in load_rows() if r.area == "fifo")
+    record = {
+        "type": "result",
+        "row": row.id,
+        "area": "fifo",
+        "level": row.level,
+        "spec": row.spec,
+        "verdict": "ERROR",
+        "raw_verdict": "ERROR",
+        "mismatches": [],
+        "error": "kept from the interrupted run",
+    }
+    return json.dumps(record) + "\n"
+
+
+class Raising2(Raising):
+    """The same candidate, resumed (its name is the same), raising nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(SystemExit(0))
+        self.calls = -(10**9)
