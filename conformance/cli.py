@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--strict", action="store_true", help="NON-STRICT verdicts fail the run too")
     run.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run Python candidates in a child process, killed if a row hangs",
+    )
+    run.add_argument(
         "--resume",
         action="store_true",
         help="finish an interrupted run in --out: rows already in raw/*.jsonl.partial are kept",
@@ -381,6 +386,15 @@ class _Progress:
             self.stream.flush()
 
 
+def _isolated(spec: str, candidate: Any, cases: Path) -> Any:
+    """``--isolate``: an in-process Python candidate moves to a child process."""
+    from .isolate import IsolatedCandidate  # noqa: PLC0415 - multiprocessing, only if asked
+
+    if not getattr(candidate, "in_process", True):
+        return candidate  # JS and browsers already live in processes of their own
+    return IsolatedCandidate(spec, candidate, str(cases))
+
+
 def _finished_rows(out_dir: Path, name: str, revision: str) -> list[dict[str, Any]]:
     """The rows an interrupted run of ``name`` finished (its .partial file), for --resume.
 
@@ -431,6 +445,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     specs = args.candidate or list(builtin_candidates())
     candidates = [resolve_candidate(spec) for spec in specs]
+    if args.isolate:
+        candidates = [
+            _isolated(spec, c, args.cases) for spec, c in zip(specs, candidates, strict=True)
+        ]
     index = rows_by_id(all_rows)
     revision = suite_revision(table_files(args.cases))
     enabled = args.progress == "always" or (args.progress == "auto" and err.isatty())

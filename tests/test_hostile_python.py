@@ -186,3 +186,57 @@ class Raising2(Raising):
     def __init__(self) -> None:
         super().__init__(SystemExit(0))
         self.calls = -(10**9)
+
+
+class SpinsInC(CandidateBase):
+    """Hangs where no signal reaches Python code: time.sleep in C, with SIGALRM ignored."""
+
+    name, version, kind = "spins", "0", "userland"
+
+    def install(self, host: Host) -> Any:
+        class Binding:
+            def request_idle_callback(self, callback: Any, options: Any = None) -> int:
+                import time
+
+                signal.signal(signal.SIGALRM, signal.SIG_IGN)
+                time.sleep(3600)  # real time, on purpose: a hung candidate
+                return 1
+
+            def cancel_idle_callback(self, handle: Any) -> None:
+                pass
+
+        return Binding()
+
+
+def test_isolate_kills_a_candidate_the_in_process_watchdog_cannot_reach(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import io
+    import json
+
+    from idlespec.conformance import isolate
+    from idlespec.conformance.cli import main
+
+    monkeypatch.setattr(isolate, "ISOLATED_ROW_S", 1.5)
+    start = wall_clock()
+    argv = [
+        "run",
+        "-c",
+        "test_hostile_python:SpinsInC",
+        "--isolate",
+        "-k",
+        "fifo-seven",
+        "--out",
+        str(tmp_path),
+        "--progress",
+        "never",
+        "--watchdog",
+        "30",
+    ]
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 1
+    assert wall_clock() - start < 20
+    lines = (tmp_path / "raw" / "spins.jsonl").read_text().splitlines()
+    (result,) = [json.loads(x) for x in lines if '"type": "result"' in x]
+    assert result["verdict"] == "TIMEOUT" and "the child was killed" in result["timeout"]
+    header = json.loads(lines[0])
+    assert "isolated in a child process" in header["candidate"]["provenance"]
