@@ -240,3 +240,67 @@ def test_isolate_kills_a_candidate_the_in_process_watchdog_cannot_reach(
     assert result["verdict"] == "TIMEOUT" and "the child was killed" in result["timeout"]
     header = json.loads(lines[0])
     assert "isolated in a child process" in header["candidate"]["provenance"]
+
+
+class Hostile(CandidateBase):
+    """One misbehaviour per instance, over every row of the suite."""
+
+    version, kind = "0", "userland"
+
+    def __init__(self, how: str) -> None:
+        self.name = f"hostile-{how}"
+        self.how = how
+
+    def install(self, host: Host) -> Any:
+        how = host_how = self.how
+
+        def repost() -> None:
+            host.set_timeout(repost, 0)
+
+        class Binding:
+            def request_idle_callback(self, callback: Any, options: Any = None) -> Any:
+                if how == "loops":
+                    while True:
+                        pass
+                if how == "reposts-forever":
+                    host.set_timeout(repost, 0)
+                if how == "floods-timers":
+                    for i in range(20_000):
+                        host.set_timeout(lambda: None, i % 50)
+                if how == "garbage-handles":
+                    return {"handle": object()}
+                if how == "negative-handles":
+                    return -(2**80)
+                if how == "replaces-host":
+                    host.set_timeout = None  # type: ignore[method-assign]
+                return host.set_timeout(lambda: callback(None), 1)
+
+            def cancel_idle_callback(self, handle: Any) -> None:
+                if host_how == "raises-in-cancel":
+                    raise GeneratorExit
+
+        return Binding()
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "loops",
+        "reposts-forever",
+        "floods-timers",
+        "garbage-handles",
+        "negative-handles",
+        "replaces-host",
+        "raises-in-cancel",
+    ],
+)
+def test_a_full_run_of_a_hostile_candidate_is_bounded_with_a_verdict_per_row(how: str) -> None:
+    rows = load_rows()
+    start = wall_clock()
+    results = run_rows(rows, Hostile(how), watchdog_s=1.0)
+    elapsed = wall_clock() - start
+    assert len(results) == len(rows) and all(r.verdict for r in results)
+    assert elapsed < 60, elapsed
+    assert not any(
+        r.raw_verdict is Verdict.PASS and r.row.level == "must" and how == "loops" for r in results
+    )
