@@ -246,3 +246,51 @@ def test_the_plugin_takes_a_folder_of_tables(
         "no:cacheprovider",
     )
     result.assert_outcomes(passed=3, failed=1)  # the stale known failure is an XPASS
+
+
+SHOULD_TABLE = TABLE.replace(
+    'level = "must"\narea = "fifo"\ntags = ["ordering"]',
+    'level = "should"\narea = "fifo"\ntags = ["ordering"]',
+    1,
+)
+
+
+def test_the_plugin_and_the_cli_agree_on_should_rows(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    cases = tmp_path / "should-cases"
+    cases.mkdir()
+    (cases / "fifo.toml").write_text(SHOULD_TABLE, encoding="utf-8")
+    common = [
+        "--idlespec-cases",
+        str(cases),
+        "-p",
+        "no:cacheprovider",
+        "-rA",
+        "-k",
+        "fifo-a-must-row",
+    ]
+    result = pytester.runpytest_inprocess("--candidate", "verdict_candidates:reversed", *common)
+    result.assert_outcomes(passed=1)  # NON-STRICT fails nothing without strict, as in the CLI
+    result.stdout.fnmatch_lines(["*NON-STRICT: order: expected idle callbacks*"])
+    result = pytester.runpytest_inprocess(
+        "--candidate", "verdict_candidates:reversed", "--idlespec-strict", *common
+    )
+    result.assert_outcomes(failed=1)
+    argv = [
+        "run",
+        "--cases",
+        str(cases),
+        "-c",
+        "verdict_candidates:reversed",
+        "-k",
+        "fifo-a-must-row",
+        "--out",
+        str(tmp_path / "r"),
+        "--progress",
+        "never",
+    ]
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    assert main([*argv, "--strict"], stdout=io.StringIO(), stderr=io.StringIO()) == 1
+    summary = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    assert "- `fifo-a-must-row` NON-STRICT (should): order: expected idle callbacks" in summary
