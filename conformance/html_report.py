@@ -241,6 +241,8 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
 
 def _failures(summary: Mapping[str, Any]) -> str:
     """Every failing row per candidate, with its one-line reason, linked to its evidence."""
+    from .reports import one_line  # noqa: PLC0415 - reports imports this module
+
     listed = [c for c in summary["candidates"] if c.get("failures")]
     if not listed:
         return (
@@ -254,7 +256,7 @@ def _failures(summary: Mapping[str, Any]) -> str:
         out.extend(
             f"<li><a href='#cell-{name}-{escape(f['row'])}'>{escape(f['row'])}</a> "
             f"<span class='{escape(f['verdict'])}'>{escape(f['verdict'])}</span> "
-            f"({escape(f['level'])}): {escape(f['reason'])}</li>"
+            f"({escape(f['level'])}): {escape(one_line(f['reason']))}</li>"
             for f in c["failures"]
         )
         out.append("</ul>")

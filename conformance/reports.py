@@ -384,11 +384,15 @@ def _selection_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """A reason on one line, cut at ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _md(text: str, limit: int = 300) -> str:
     """A candidate's text made inert in Markdown: one line, no table pipes, no markup."""
-    flat = " ".join(str(text).split())
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in flat)
+    return "".join("\\" + ch if ch in "\\`*_<>|" else ch for ch in one_line(text, limit))
 
 
 def _pct(share: Mapping[str, Any]) -> str:
