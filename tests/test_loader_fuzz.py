@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idlespec.conformance.rows import TableError, load_table
+from idlespec.conformance.rows import TableError, load_rows, load_table, rows_by_id
 
 GOOD = {
     "id": "fifo-fuzzed",
@@ -110,6 +110,8 @@ def _load(tmp: Path, text: str) -> None:
         assert "\n" not in str(error).strip() or "TOML" in str(error), error
 
 
+SHIPPED = rows_by_id(load_rows())
+
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -137,3 +139,29 @@ def test_the_good_row_loads(tmp_path: Path) -> None:
     path = tmp_path / "fifo.toml"
     path.write_text(table([GOOD]), encoding="utf-8")
     assert [r.id for r in load_table(path)] == ["fifo-fuzzed"]
+
+
+@FUZZ
+@given(
+    table=st.dictionaries(
+        st.sampled_from(["known-failures", "extra", "fifo-callbacks-run-in-posting-order"]),
+        values,
+        max_size=3,
+    ),
+    junk=st.text(alphabet=st.sampled_from(list('[]{}"=.# \nknown-failures\\')), max_size=80),
+)
+def test_expectation_files_give_reasons_or_a_table_error(
+    tmp_path_factory: Any, table: dict[str, Any], junk: str
+) -> None:
+    from idlespec.conformance.verdicts import load_known_failures
+
+    rows = SHIPPED
+    for text in ("".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in table.items()), junk):
+        folder = tmp_path_factory.mktemp("x")
+        (folder / "cand.toml").write_text(text, encoding="utf-8")
+        try:
+            known = load_known_failures("cand", rows, folder)
+        except TableError as error:
+            assert "cand.toml" in str(error)
+        else:
+            assert all(isinstance(v, str) and v.strip() for v in known.values())

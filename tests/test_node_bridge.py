@@ -201,6 +201,18 @@ def test_a_candidate_that_allocates_without_bound_crashes_its_process_not_the_ma
     assert wall_clock() - start < 20
 
 
+def test_a_full_run_of_a_js_candidate_that_hangs_on_every_call_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "hangs.js"
+    path.write_text("window.requestIdleCallback = function () { for (;;) {} };", encoding="utf-8")
+    start = wall_clock()
+    results = run_rows(ROWS, resolve_candidate(f"js:{path}"), watchdog_s=1.0)
+    assert wall_clock() - start < 60
+    verdicts = [r.raw_verdict for r in results]
+    assert len(verdicts) == len(ROWS) and Verdict.PASS not in verdicts[:3]
+    assert verdicts.count(Verdict.TIMEOUT) == 3  # then every other row: ERROR with the reason
+    assert "not run: the candidate hung on 3 rows in a row" in (results[-1].outcome.error or "")
+
+
 def test_a_js_exception_is_a_js_error_not_a_broken_bridge(hostile: str) -> None:
     candidate = resolve_candidate(hostile)
     with CandidateRun(candidate) as run:
