@@ -29,7 +29,47 @@ EXPECTED_FAILURES = {
     "broken-stops-after-exception": {
         "exceptions-idle-callback-throw-is-reported-and-next-still-runs"
     },
+    "broken-always-timed-out": {"idl-options-nullish-means-no-timeout"},
+    "broken-negative-remaining": {
+        "deadlines-quiet-loop-at-most-50",
+        "idle-periods-expired-before-first-invoke",
+    },
+    "broken-fifty-from-request": {
+        "deadlines-pending-timer-caps",
+        "deadlines-exhausted-period-defers-next-callback",
+    },
+    "broken-accepts-any-callback": {
+        "idl-callback-nullish-throws-typeerror",
+        "idl-callback-primitive-throws-typeerror",
+    },
+    "broken-cancel-noop": {
+        "idl-cancel-string-1-cancels-handle-1",
+        "idl-handles-not-reused-after-cancel",
+    },
+    "broken-handles-from-zero": {
+        "idl-handle-first-call-returns-one",
+        "idl-handles-count-up-consecutively",
+    },
+    "broken-timeout-doubled": {"idl-timeout-string-50-converts-to-50"},
+    "broken-runs-synchronously": {"fifo-post-from-callback-waits-for-later-period"},
+    "broken-one-shared-deadline": {"timeouts-timed-out-callback-not-rerun-in-next-period"},
+    "broken-microtasks-after-the-period": {
+        "event-loop-callback-microtasks-run-before-next-callback",
+        "cancellation-from-microtask-before-next-callback",
+    },
+    "broken-reports-nothing": {"exceptions-idle-callback-throw-is-reported-and-next-still-runs"},
+    "broken-zero-timeout-fires": {
+        "idl-timeout-nan-arms-no-timeout",
+        "idl-timeout-zero-arms-no-timeout",
+    },
+    "broken-joins-the-running-period": {"idle-periods-post-from-callback-not-run-while-busy"},
+    "broken-rejects-null-options": {"idl-options-nullish-means-no-timeout"},
 }
+
+
+def test_the_zoo_has_twenty_candidates_each_with_its_rows() -> None:
+    assert len(BROKEN) >= 20
+    assert {c.name for c in BROKEN} == set(EXPECTED_FAILURES)
 
 
 @pytest.fixture(scope="module")

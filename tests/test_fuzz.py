@@ -31,7 +31,11 @@ def test_the_reference_keeps_every_invariant() -> None:
     assert fuzz(ReferenceCandidate(), examples=300).violation is None
 
 
-@pytest.mark.parametrize("candidate", BROKEN, ids=lambda c: c.name)
+# The zoo's first six break an invariant the fuzzer checks; the others break requirements
+# its invariants do not state (WebIDL, handles, microtasks, reporting): rows catch them.
+@pytest.mark.parametrize(
+    "candidate", [c for c in BROKEN if c.name in EXPECTED], ids=lambda c: c.name
+)
 def test_each_broken_candidate_is_caught_and_shrunk_into_a_row(candidate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = fuzz(candidate, examples=300)
     assert result.violation is not None and result.violation.invariant == EXPECTED[candidate.name]
