@@ -24,7 +24,7 @@ from idlespec.reference import wall_clock
 
 from ..api import CandidateBase, CandidateUnavailable
 from ..connectors import run_row as run_on_host
-from ..expect import LIVE_TOLERANCES
+from ..expect import LIVE_TOLERANCES, VIRTUAL_TOLERANCES
 from ..node.candidates import JS_CANDIDATES, Source, node_modules, provenance_of, resolve_files
 from ..rows import Row
 from ..trace import Trace
@@ -84,7 +84,9 @@ class BrowserCandidate(CandidateBase):
         # Virtual runs repeat too: idle callbacks under CDP virtual time were seen not to run
         # every time; a row that disagrees with itself is FLAKY there as well.
         self.repetitions = LIVE_REPETITIONS
-        self.tolerances: Mapping[str, float] | None = LIVE_TOLERANCES if mode == "live" else None
+        self.tolerances: Mapping[str, float] = (
+            LIVE_TOLERANCES if mode == "live" else VIRTUAL_TOLERANCES
+        )
         self.unsupported_actions: frozenset[str] = frozenset()
         self._engine: Engine | None = None
         self._server: PageServer | None = None
