@@ -151,3 +151,30 @@ def test_polyfills_are_compared_row_by_row_between_the_bridge_and_chromium(tmp_p
     assert (
         "- `b`: bridge FAIL, Chromium PASS" in text and "- `c`: bridge PASS, Chromium FLAKY" in text
     )
+
+
+def test_the_check_runs_as_a_module(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a" / "raw").mkdir(parents=True)
+    (tmp_path / "b" / "raw").mkdir(parents=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "idlespec.conformance.browsers.check",
+            "--bridge-vs-browser",
+            str(tmp_path / "a"),
+            str(tmp_path / "b"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        (tmp_path / "b" / "bridge-vs-browser.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Polyfills")
+    )

@@ -61,10 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if problems else 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def bridge_vs_browser(bridge: Path, browser: Path) -> str:
     """Markdown: each polyfill's verdicts on the Node bridge against live Chromium, row by row.
 
@@ -103,3 +99,7 @@ def bridge_vs_browser(bridge: Path, browser: Path) -> str:
             details += ["", f"## {js}", ""]
             details += [f"- `{row}`: bridge {a}, Chromium {b}" for row, a, b in differ + flaky]
     return "\n".join([*lines, *details]) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
