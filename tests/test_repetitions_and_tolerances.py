@@ -178,3 +178,23 @@ def test_the_check_runs_as_a_module(tmp_path: Path) -> None:
         .read_text(encoding="utf-8")
         .startswith("# Polyfills")
     )
+
+
+def test_a_new_browser_version_is_news_not_an_unsound_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from idlespec.conformance.browsers.check import main
+    from idlespec.conformance.reports import RawWriter
+
+    for folder, version in (("old", "1"), ("new", "2")):
+        info = {
+            "name": f"engine@{version}",
+            "version": version,
+            "kind": "self-hosted",
+            "expectations": "engine-live",
+        }
+        writer = RawWriter(tmp_path / folder, info, "rev")
+        writer.write({"type": "result", "row": "a", "verdict": "PASS", "raw_verdict": "PASS"})
+        writer.close(1.0)
+    assert main([str(tmp_path / "new"), str(tmp_path / "old")]) == 0
+    assert "engine-live: now engine@2, committed engine@1: regenerate it" in capsys.readouterr().out

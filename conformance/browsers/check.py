@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..reports import atomic_write, read_raw
 
@@ -25,10 +26,15 @@ _BROKEN = ("ERROR", "TIMEOUT")
 def check(fresh: Path, committed: Path) -> list[str]:
     """Every way the fresh run in ``fresh`` is unsound; prints its differences."""
     problems = []
-    runs = {r.name: r for r in map(read_raw, sorted((fresh / "raw").glob("*.jsonl")))}
-    old = {r.name: r for r in map(read_raw, sorted((committed / "raw").glob("*.jsonl")))}
+    # Matched by engine and mode (the expectations name), not by the version-bearing name:
+    # a Debian update of a browser is news, not a broken harness.
+    runs = {_key(r): r for r in map(read_raw, sorted((fresh / "raw").glob("*.jsonl")))}
+    old = {_key(r): r for r in map(read_raw, sorted((committed / "raw").glob("*.jsonl")))}
     for name in sorted(old.keys() - runs.keys()):
         problems.append(f"{name}: in the committed run, not in the fresh one")
+    for name in sorted(old.keys() & runs.keys()):
+        if old[name].name != runs[name].name:
+            print(f"{name}: now {runs[name].name}, committed {old[name].name}: regenerate it")
     for name, run in runs.items():
         verdicts = {r["row"]: r["verdict"] for r in run.results}
         for result in run.results:
@@ -45,6 +51,10 @@ def check(fresh: Path, committed: Path) -> list[str]:
         for row, was, now in flips:
             print(f"  {row}: {was} -> {now}")
     return problems
+
+
+def _key(run: Any) -> str:
+    return str(run.header["candidate"].get("expectations") or run.name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
