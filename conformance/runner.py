@@ -22,6 +22,8 @@ from .verdicts import Outcome, Verdict, apply_known_failures, judge
 
 #: Real seconds a row may take before the watchdog stops a hung candidate.
 DEFAULT_WATCHDOG_S = 10.0
+#: Once the watchdog is due, it fires again this often until the hung row has stopped.
+WATCHDOG_REPEAT_S = 0.05
 #: A candidate that hangs (TIMEOUT) on this many rows in a row is not run on the rest: each
 #: remaining row is ERROR with that reason, so a hostile candidate's run stays bounded.
 MAX_HANGS_IN_A_ROW = 3
@@ -75,7 +77,10 @@ def watchdog(seconds: float) -> Iterator[None]:
     """Raise :class:`WatchdogTimeout` in this thread after ``seconds`` of real time.
 
     Uses SIGALRM, so it works in the main thread of a Unix process; elsewhere it does
-    nothing (the step budget still stops a candidate that loops through the host).
+    nothing (the step budget still stops a candidate that loops through the host). Once
+    due, it fires again every :data:`WATCHDOG_REPEAT_S` until the block ends: an exception
+    raised where Python swallows it (a garbage-collector callback, a ``__del__``, a
+    candidate's ``except BaseException``) must not let a hung row run on.
     """
     if (
         seconds <= 0
@@ -89,7 +94,7 @@ def watchdog(seconds: float) -> Iterator[None]:
         raise WatchdogTimeout(f"no answer after {seconds:g} s of real time")
 
     previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, WATCHDOG_REPEAT_S)
     try:
         yield
     finally:
