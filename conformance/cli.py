@@ -195,23 +195,9 @@ def main(
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            return run_demo(lambda line: print(line, file=out))
-        if args.command == "list":
-            return _list(args, out)
-        if args.command == "export":
-            return _export(args, out)
-        if args.command == "report":
-            return _report(args, out)
-        if args.command == "diff":
-            return _diff(args, out)
-        if args.command == "fuzz":
-            return _fuzz(args, out)
-        if args.command == "new-candidate":
-            command = write_skeleton(args.kind, args.file)
-            print(f"wrote {args.file}; run it with: {command}", file=out)
-            return 0
-        return _run(args, out, err)
+        status = _command(args, out, err)
+        out.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return status
     except KeyboardInterrupt:
         print(
             "idlespec: interrupted; the rows that finished are in raw/*.jsonl.partial",
@@ -226,6 +212,27 @@ def main(
     except (IdlespecError, OSError) as error:
         print(f"idlespec: {error}", file=err)
         return EXIT_USAGE
+
+
+def _command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the parsed command."""
+    if args.command == "demo":
+        return run_demo(lambda line: print(line, file=out))
+    if args.command == "list":
+        return _list(args, out)
+    if args.command == "export":
+        return _export(args, out)
+    if args.command == "report":
+        return _report(args, out)
+    if args.command == "diff":
+        return _diff(args, out)
+    if args.command == "fuzz":
+        return _fuzz(args, out)
+    if args.command == "new-candidate":
+        command = write_skeleton(args.kind, args.file)
+        print(f"wrote {args.file}; run it with: {command}", file=out)
+        return 0
+    return _run(args, out, err)
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:

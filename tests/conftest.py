@@ -59,3 +59,19 @@ def busy_chain(loop: EventLoop, until: float, step: float = 1.0) -> None:
             loop.queue_task(task)
 
     loop.queue_task(task)
+
+
+@pytest.fixture(autouse=True)
+def _no_hypothesis_gc_callback() -> Any:
+    """Hypothesis leaves a garbage-collector callback behind after find(): a watchdog signal
+    that lands in it is swallowed. Each test starts and ends without it."""
+    import gc
+
+    def strip() -> None:
+        gc.callbacks[:] = [
+            cb for cb in gc.callbacks if "hypothesis" not in getattr(cb, "__module__", "")
+        ]
+
+    strip()
+    yield
+    strip()
