@@ -266,7 +266,12 @@ class EventLoop:
     def start_timer_wait(
         self, window: Window, key: int, ms: float, completion_steps: Callable[[], None]
     ) -> None:
-        """Begin "run steps after a timeout" step 4 for ``key``: ``ms`` of fully active time."""
+        """Begin "run steps after a timeout" step 4 for ``key``: ``ms`` of fully active time.
+
+        Step 4.3's optional further wait (F-09) is added to ``ms``: the reference counts it
+        as fully active time too, which the spec leaves open (the length is the UA's).
+        """
+        ms += self.policy.timer_delay_ms
         wait = _TimerWait(window, key, self.clock.now + ms, completion_steps)
         self._timer_waits[window.index][key] = wait
         if window.fully_active:

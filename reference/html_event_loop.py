@@ -56,8 +56,8 @@ def compute_deadline(loop: EventLoop) -> float:
     deadline = loop.last_idle_period_start_time + IDLE_PERIOD_CAP_MS
     # 5.2.2 hasPendingRenders is false.
     # 5.2.3 for each windowInSameLoop of the same-loop windows:
-    #   5.2.3.1 if its map of animation frame callbacks is not empty (or the UA believes it
-    #   has pending rendering updates; F-05: the reference believes so exactly then), set
+    #   5.2.3.1 if its map of animation frame callbacks is not empty, or the UA believes it
+    #   might have pending rendering updates (F-05, Policy.pending_rendering_updates), set
     #   hasPendingRenders to true;
     #   5.2.3.2 timerCallbackEstimates is the values of its map of active timers;
     #   5.2.3.3 for each timeoutDeadline of timerCallbackEstimates, if it is less than
@@ -65,7 +65,10 @@ def compute_deadline(loop: EventLoop) -> float:
     # The loop keeps both answers at hand across all windows (a set of windows with frame
     # callbacks, a heap of active timers) rather than walking every map on every call: this
     # runs before each idle callback and on every timeRemaining().
-    has_pending_renders = loop.any_window_has_animation_frame_callbacks()
+    has_pending_renders = (
+        loop.policy.pending_rendering_updates == "always"
+        or loop.any_window_has_animation_frame_callbacks()
+    )
     earliest_timer = loop.earliest_active_timer()
     if earliest_timer is not None and earliest_timer < deadline:
         deadline = earliest_timer

@@ -112,7 +112,8 @@ def run_steps_after_a_timeout(
     # step 4, in parallel: 4.1 wait until the document has been fully active for a further
     # milliseconds (the wait pauses while it is not); 4.2 wait for earlier-started timers
     # with the same global and orderingIdentifier whose milliseconds is not larger (expiry
-    # order, ties by start order, gives this); 4.3 no extra wait (F-09); 4.4 run
+    # order, ties by start order, gives this); 4.3 the optional further wait
+    # (F-09, Policy.timer_delay_ms, added by start_timer_wait); 4.4 run
     # completionSteps; 4.5 remove map of active timers[timerKey]. Only setTimeout uses
     # this here, so orderingIdentifier never distinguishes two waits.
     loop.start_timer_wait(window, timer_key, milliseconds, completion_steps)

@@ -7,16 +7,12 @@ field here is level ``ref``.
 Freedoms the reference fixes by construction rather than by a field (changing them would
 change the shape of the model, not a value in it):
 
-* F-05 (``#event-loop-processing-model`` step 5.2.3.1, "the user agent believes that w might
-  have pending rendering updates"): a window has pending rendering updates exactly when its
-  map of animation frame callbacks is non-empty.
 * F-07 (rendering opportunities are UA-defined): a rendering opportunity occurs at every
   vsync, the grid ``k * 1000 / refresh_rate`` ms from the time origin, so the *last render
   opportunity time* is the latest grid point not after now. An "update the rendering" task is
   queued only for a fully active window with animation frame callbacks: the HTML standard
   lets the UA skip unnecessary rendering, and a no-op task at 60 Hz would keep the loop from
   ever falling quiet.
-* F-09 (timers may fire late, "run steps after a timeout" step 4.3): timers are never late.
 * F-10 (order across windows): same-loop windows are visited in the order they were opened.
 * F-13 (how a reported exception surfaces): it is appended to the window's
   ``reported_errors``.
@@ -34,6 +30,7 @@ from typing import Literal
 
 TaskSelection = Literal["oldest-first", "round-robin"]
 TieOrder = Literal["posting", "reverse-posting"]
+PendingRenders = Literal["when-frames-requested", "always"]
 Overflow = Literal["raise", "wrap"]
 
 
@@ -83,6 +80,24 @@ class Policy:
     render term of computeDeadline (last render opportunity time + 1000 / refresh rate) and
     the rendering-opportunity grid."""
 
+    pending_rendering_updates: PendingRenders = "when-frames-requested"
+    """F-05, HTML ``#event-loop-processing-model`` step 5.2.3.1: hasPendingRenders is true if
+    a same-loop window's map of animation frame callbacks is not empty, "or if the user agent
+    believes that the windowInSameLoop might have pending rendering updates". The reference
+    believes so exactly when frames are requested. ``"always"`` believes so all the time, as
+    a UA that keeps producing frames may: every deadline is then capped by the next render
+    (last render opportunity time + 1000 / refresh rate). This is why no row can give
+    ``timeRemaining()`` a lower bound at level must."""
+
+    timer_delay_ms: float = 0.0
+    """F-09, HTML ``#run-steps-after-a-timeout`` step 4.3: "Optionally, wait a further
+    implementation-defined length of time" before a timer's task is queued. The reference
+    waits none (timers are never late); ``n`` makes every setTimeout's task that many ms late
+    (its entry in the map of active timers keeps the undelayed expiry of step 3, so the cap
+    it puts on idle deadlines does not move). Browsers run a timer late when a busy task is
+    running at its expiry, so a row may not rely on a timer's exact firing time to order
+    events less than this far apart."""
+
     coarsening_ms: float = 0.0
     """F-08 / R-58, HR-TIME ``#dfn-coarsen-time``: the resolution to which getDeadline's
     result and the current high resolution time are floored. The reference's default is 0
@@ -106,6 +121,12 @@ class Policy:
             raise ValueError(f"coarsening_ms must be >= 0, not {self.coarsening_ms}")
         if not (math.isfinite(self.timeout_padding_ms) and self.timeout_padding_ms >= 0):
             raise ValueError(f"timeout_padding_ms must be >= 0, not {self.timeout_padding_ms}")
+        if not (math.isfinite(self.timer_delay_ms) and self.timer_delay_ms >= 0):
+            raise ValueError(f"timer_delay_ms must be >= 0, not {self.timer_delay_ms}")
+        if self.pending_rendering_updates not in ("when-frames-requested", "always"):
+            raise ValueError(
+                f"unknown pending_rendering_updates {self.pending_rendering_updates!r}"
+            )
         if self.max_callbacks_per_period is not None and self.max_callbacks_per_period < 1:
             raise ValueError("max_callbacks_per_period must be None or >= 1")
         if self.task_selection not in ("oldest-first", "round-robin"):

@@ -26,6 +26,9 @@ ALTERNATIVES = {
     "24hz": Policy(refresh_rate=24),
     "30hz": Policy(refresh_rate=30),
     "144hz": Policy(refresh_rate=144),
+    "renders-always-pending": Policy(pending_rendering_updates="always"),
+    "renders-always-pending-144hz": Policy(pending_rendering_updates="always", refresh_rate=144),
+    "timers-late-19ms": Policy(timer_delay_ms=19),
     "all-at-once": Policy(
         gate_on_previous_deadline=False,
         max_callbacks_per_period=2,
@@ -33,6 +36,8 @@ ALTERNATIVES = {
         equal_timeout_expiry_order="reverse-posting",
         coarsening_ms=0.1,
         timeout_padding_ms=50,
+        pending_rendering_updates="always",
+        timer_delay_ms=3,
     ),
 }
 
