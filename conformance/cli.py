@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="finish an interrupted run in --out: rows already in raw/*.jsonl.partial are kept",
     )
     run.add_argument(
+        "--refresh",
+        action="store_true",
+        help="rerun only the rows that changed since the finished run in --out (same candidate "
+        "version); the others keep their results, judged against today's expectations",
+    )
+    run.add_argument(
         "--watchdog",
         type=float,
         default=DEFAULT_WATCHDOG_S,
@@ -420,6 +426,43 @@ def _finished_rows(out_dir: Path, name: str, revision: str) -> list[dict[str, An
     return run.results
 
 
+def _unchanged_rows(
+    out_dir: Path, candidate: Any, rows: Sequence[Row], err: TextIO
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """For --refresh: the finished run's results whose row is unchanged, and what they are.
+
+    A result is kept only if it names the row revision it was made under and that is the
+    row's revision today, and the run was of the same candidate version: a new browser or
+    package version reruns everything.
+    """
+    path = out_dir / RAW_DIR / f"{file_stem(candidate.name)}.jsonl"
+    if not path.exists():
+        return [], None
+    run = read_raw(path)
+    before = run.header["candidate"].get("version")
+    if run.footer is None or before != candidate.version:
+        print(
+            f"idlespec: {path}: {'unfinished' if run.footer is None else f'version {before}'}"
+            f": rerunning every row of {candidate.name}",
+            file=err,
+        )
+        return [], None
+    current = {row.id: row.revision for row in rows}
+    kept = [r for r in run.results if current.get(r["row"]) == r.get("row_revision")]
+    carried_before = run.header.get("carried", {})
+    carried = {
+        "rows": len(kept),
+        "from_suite_revision": carried_before.get("from_suite_revision")
+        or run.header["suite_revision"],
+    }
+    print(
+        f"idlespec: {candidate.name}: {len(kept)} of {len(rows)} rows unchanged since "
+        f"{path.name} (kept), {len(rows) - len(kept)} to run",
+        file=err,
+    )
+    return kept, carried
+
+
 def _selection(args: argparse.Namespace, ran: int, total: int) -> dict[str, Any] | None:
     """What a filtered run ran (None for the whole suite): said in every report."""
     filters = {
@@ -445,6 +488,9 @@ def _forget_other_runs(out_dir: Path, names: set[str]) -> None:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.resume and args.refresh:
+        print("idlespec: --resume and --refresh cannot be combined", file=err)
+        return EXIT_USAGE
     all_rows = _rows(args)
     rows = select_rows(all_rows, args)
     if not rows:
@@ -474,7 +520,14 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "expectations": expectations_name(candidate),
         }
         done = _finished_rows(args.out, candidate.name, revision) if args.resume else []
-        writer = RawWriter(args.out, info, revision)
+        carried = None
+        if args.refresh:
+            done, carried = _unchanged_rows(args.out, candidate, rows, err)
+            for kept in done:
+                raw = Verdict(kept.get("raw_verdict", kept["verdict"]))
+                kept["verdict"] = str(apply_known_failures(raw, kept["row"], known))
+                kept["known_failure"] = known.get(kept["row"])
+        writer = RawWriter(args.out, info, revision, carried)
         for kept in done:
             writer.write(kept)
         finished = {kept["row"] for kept in done}

@@ -222,7 +222,15 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
         counts = ", ".join(f"{escape(k)} {v}" for k, v in c["counts"].items() if v)
         cells.append(
             f"<tr><td><b>{escape(cand['name'])}</b> {escape(str(cand.get('version', '')))}"
-            f"<br><span class=muted>{escape(str(cand.get('provenance', '')))}</span></td>"
+            f"<br><span class=muted>{escape(str(cand.get('provenance', '')))}</span>"
+            + (
+                f"<br><span class=muted>{c['carried']['rows']} results carried over from suite "
+                f"revision {escape(str(c['carried']['from_suite_revision']))} (rows unchanged)"
+                "</span>"
+                if c.get("carried")
+                else ""
+            )
+            + "</td>"
             f"<td>{escape(str(cand.get('kind', '')))}</td>"
             f"<td>{escape(c['must_compliance']['arithmetic'])}</td>"
             f"<td>{escape(c['should_strictness']['arithmetic'])}</td>"

@@ -120,7 +120,13 @@ class RawWriter:
     beside ``raw/`` and kept out of version control.
     """
 
-    def __init__(self, out_dir: Path, candidate: Mapping[str, Any], revision: str) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        candidate: Mapping[str, Any],
+        revision: str,
+        carried: Mapping[str, Any] | None = None,
+    ) -> None:
         stem = file_stem(candidate["name"])
         self.path = out_dir / RAW_DIR / f"{stem}.jsonl"
         self.timings_path = out_dir / TIMINGS_DIR / f"{stem}.json"
@@ -135,6 +141,7 @@ class RawWriter:
                 "suite_revision": revision,
                 "idlespec_version": idlespec.__version__,
                 "candidate": dict(candidate),
+                **({"carried": dict(carried)} if carried else {}),
             }
         )
 
@@ -252,6 +259,7 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
                 "candidate": run.header["candidate"],
                 "suite_revision": run.header["suite_revision"],
                 "rows": len(run.results),
+                "carried": run.header.get("carried"),
                 "complete": run.footer is not None,
                 "counts": {str(v): counts.get(str(v), 0) for v in Verdict},
                 "must_compliance": _share(run.results, "must"),
@@ -334,6 +342,14 @@ def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
             f"SHOULD {c['should_strictness']['arithmetic']}; ref rows: "
             f"{c['ref_agreement']['same']} agree with the reference, {c['ref_agreement']['differs']} differ (INFO)."
         )
+    for c in summary["candidates"]:
+        if c.get("carried"):
+            lines.append(
+                f"- **{c['candidate']['name']}**: {c['carried']['rows']} of {c['rows']} results "
+                "carried over from a run under suite revision "
+                f"`{c['carried']['from_suite_revision']}`, their rows unchanged since "
+                "(`idlespec run --refresh`); the rest ran under this revision."
+            )
     listed = [c for c in summary["candidates"] if c.get("failures")]
     lines += ["", "## Failures", ""]
     if not listed:

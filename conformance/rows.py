@@ -11,12 +11,13 @@ file, the row id and the field.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -100,6 +101,16 @@ class Row:
     budget_ms: float = 600_000.0
     later: tuple[Mapping[str, Any], ...] = ()
     actions: frozenset[str] = field(default=frozenset())
+
+    @cached_property
+    def revision(self) -> str:
+        """A digest of what the row says (its :meth:`to_json`).
+
+        A result made under another revision of the row is stale; ``idlespec run --refresh``
+        reruns those rows only.
+        """
+        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
     def anchor(self) -> str:

@@ -54,6 +54,7 @@ class Result:
         return {
             "type": "result",
             "row": self.row.id,
+            "row_revision": self.row.revision,
             "area": self.row.area,
             "level": self.row.level,
             "spec": self.row.spec,

@@ -1,7 +1,8 @@
 """The committed browser results (reports/browsers, reports/browsers-polyfills) are current.
 
 They take real time to make (tox -e browsers-report, tox -e browsers-polyfills), so they are
-committed; this checks they were made with the current rows, every row has a verdict, and a
+committed; this checks they were made with the current rows (each result under its row's
+current revision: `idlespec run --refresh` reruns only changed rows), every row has a verdict, and a
 polyfill's results name the package version pinned in package.json. The engine version is
 the one the run read from the browser, shown in the report.
 """
@@ -27,7 +28,8 @@ def test_the_engines_report_is_committed() -> None:
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_committed_browser_results_are_for_the_current_rows(folder: str) -> None:
-    rows = {row.id for row in load_rows()}
+    revisions = {row.id: row.revision for row in load_rows()}
+    rows = set(revisions)
     files = sorted((REPORTS / folder / "raw").glob("*.jsonl"))
     assert files
     for path in files:
@@ -35,6 +37,8 @@ def test_committed_browser_results_are_for_the_current_rows(folder: str) -> None
         assert run.footer is not None, f"{path.name}: the run did not finish"
         assert run.header["suite_revision"] == suite_revision(), f"{path.name} is stale: rerun"
         assert {r["row"] for r in run.results} == rows, path.name
+        changed = [r["row"] for r in run.results if r.get("row_revision") != revisions[r["row"]]]
+        assert not changed, f"{path.name}: rows changed since they ran: {changed[:5]}: refresh"
         provenance = run.header["candidate"]["provenance"]
         for package, version in PINNED.items():
             if f"npm {package}@" in provenance:

@@ -1,0 +1,82 @@
+"""``idlespec run --refresh`` reruns only the rows whose definition changed.
+
+Engine runs take many minutes, so a changed row must not cost a whole rerun; but a result is
+only kept if it was made under the row as it reads today, by the same candidate version.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+from idlespec.conformance.cli import main
+from idlespec.conformance.rows import CASES_DIR, load_rows
+
+RUN = ["run", "-c", "reference", "--area", "fifo", "--progress", "never"]
+
+
+def _results(out: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+    lines = [
+        json.loads(line) for line in (out / "raw" / "reference.jsonl").read_text().splitlines()
+    ]
+    return lines[0], [r for r in lines if r["type"] == "result"]
+
+
+def _copy_cases(tmp_path: Path) -> Path:
+    cases = tmp_path / "cases"
+    shutil.copytree(CASES_DIR, cases)
+    return cases
+
+
+def test_every_result_names_the_revision_of_its_row(tmp_path: Path) -> None:
+    assert main([*RUN, "--out", str(tmp_path)], stdout=io.StringIO()) == 0
+    revisions = {row.id: row.revision for row in load_rows()}
+    _, results = _results(tmp_path)
+    assert results and all(r["row_revision"] == revisions[r["row"]] for r in results)
+
+
+def test_only_a_changed_row_runs_again(tmp_path: Path) -> None:
+    cases = _copy_cases(tmp_path)
+    out = tmp_path / "out"
+    assert main([*RUN, "--cases", str(cases), "--out", str(out)], stdout=io.StringIO()) == 0
+    _, before = _results(out)
+    table = cases / "fifo.toml"
+    changed = before[0]["row"]
+    text = table.read_text()
+    marker = f'id = "{changed}"\ndescription = "'
+    assert marker in text
+    table.write_text(text.replace(marker, marker + "Reworded. ", 1))
+    err = io.StringIO()
+    summary = io.StringIO()
+    status = main([*RUN, "--cases", str(cases), "--out", str(out), "--refresh"], summary, err)
+    assert status == 0
+    assert f"{len(before) - 1} of {len(before)} rows unchanged" in err.getvalue()
+    header, after = _results(out)
+    assert header["carried"]["rows"] == len(before) - 1
+    assert header["carried"]["from_suite_revision"] != header["suite_revision"]
+    assert [r["row"] for r in after] == [r["row"] for r in before[1:]] + [changed]
+    assert after[-1]["row_revision"] != before[0]["row_revision"]
+    assert "carried over from a run under suite revision" in (out / "summary.md").read_text()
+
+
+def test_another_candidate_version_reruns_everything(tmp_path: Path) -> None:
+    assert main([*RUN, "--out", str(tmp_path)], stdout=io.StringIO()) == 0
+    raw = tmp_path / "raw" / "reference.jsonl"
+    lines = raw.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["candidate"]["version"] = "0.0.0-older"
+    raw.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    err = io.StringIO()
+    assert main([*RUN, "--out", str(tmp_path), "--refresh"], io.StringIO(), err) == 0
+    assert "version 0.0.0-older: rerunning every row of reference" in err.getvalue()
+    header, _ = _results(tmp_path)
+    assert "carried" not in header
+
+
+def test_refresh_and_resume_do_not_combine(tmp_path: Path) -> None:
+    err = io.StringIO()
+    argv = [*RUN, "--out", str(tmp_path), "--refresh", "--resume"]
+    assert main(argv, io.StringIO(), err) == 2
+    assert "cannot be combined" in err.getvalue()
