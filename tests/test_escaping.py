@@ -107,7 +107,9 @@ def test_chromium_runs_no_injected_script(report: Path) -> None:
         state = None
         for _ in range(200):
             state = engine.evaluate(
-                "document.readyState === 'complete' ? [document.title, String(window.__pwned), "
+                # The new target starts on about:blank, itself 'complete': wait for the file.
+                "location.protocol === 'file:' && document.readyState === 'complete' ? "
+                "[document.title, String(window.__pwned), "
                 "document.querySelectorAll('script').length, document.querySelectorAll('img').length] : null",
                 10,
             )
