@@ -22,6 +22,8 @@ from idlespec.conformance.rows import load_rows, rows_by_id
 from idlespec.conformance.runner import CandidateRun
 from idlespec.conformance.verdicts import Verdict
 
+pytestmark = pytest.mark.engines
+
 INDEX = rows_by_id(load_rows())
 #: Rows every engine passes, whatever it chooses where the spec leaves it free.
 PLAIN = (

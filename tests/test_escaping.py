@@ -91,6 +91,7 @@ def test_the_markdown_table_keeps_its_shape(report: Path) -> None:
     assert failures and all("\n" not in line and "<script>" not in line for line in failures)
 
 
+@pytest.mark.engines
 def test_chromium_runs_no_injected_script(report: Path) -> None:
     executable = find_browser("chromium")
     if executable is None:

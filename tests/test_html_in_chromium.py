@@ -16,6 +16,8 @@ import pytest
 
 from idlespec.conformance.cli import main
 
+pytestmark = pytest.mark.engines
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",
