@@ -450,6 +450,7 @@ def _unchanged_rows(
     current = {row.id: row.revision for row in rows}
     kept = [r for r in run.results if current.get(r["row"]) == r.get("row_revision")]
     carried_before = run.header.get("carried", {})
+    # The first revision results were carried from, across successive refreshes.
     carried = {
         "rows": len(kept),
         "from_suite_revision": carried_before.get("from_suite_revision")

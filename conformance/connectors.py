@@ -92,6 +92,15 @@ class _HostedConnector(Connector):
         """What installs the candidate on one reference window."""
         raise NotImplementedError
 
+    def unsupported(self, row: Row) -> str | None:
+        """Also: binding rows, unless the candidate's binding lives in a JS realm."""
+        if "binding" in row.actions and not getattr(self.candidate, "binding_facts", False):
+            return (
+                "binding rows check the JavaScript binding (typeof, length, the IdleDeadline "
+                "interface object): they need a JS realm"
+            )
+        return super().unsupported(row)
+
     def trace(self, row: Row, step_budget: int = DEFAULT_STEP_BUDGET) -> Trace:
         """Run ``row`` on a fresh reference host with the candidate on every window."""
         install = self.installer()

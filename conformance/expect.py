@@ -261,6 +261,27 @@ def _reported_count(expected: int, trace: Trace, _tol: float) -> list[str]:
     return [] if n == expected else [f"reported_count: expected {expected}, observed {n}"]
 
 
+def _binding(expected: Mapping[str, Any], trace: Trace, _tol: float) -> list[str]:
+    problems = []
+    for name, value in expected.items():
+        if name not in trace.binding:
+            problems.append(f"binding: {name} was never checked")
+        elif not _same_js_value(trace.binding[name], value):
+            problems.append(f"binding: expected {name} {value!r}, observed {trace.binding[name]!r}")
+    return problems
+
+
+def _same_js_value(observed: Any, expected: Any) -> bool:
+    # true is not 1 here: a JS boolean and a JS number are different facts (1 and 1.0 are
+    # the same number).
+    if isinstance(observed, bool) or isinstance(expected, bool):
+        return observed is expected
+    numbers = (int, float)
+    if isinstance(observed, numbers) and isinstance(expected, numbers):
+        return observed == expected
+    return type(observed) is type(expected) and observed == expected
+
+
 def _final_time(expected: float, trace: Trace, tol: float) -> list[str]:
     if abs(trace.final_time - expected) <= tol:
         return []
@@ -299,4 +320,5 @@ _PREDICATES: dict[str, Callable[[Any, Trace, float], list[str]]] = {
     "reported": _reported,
     "reported_count": _reported_count,
     "final_time": _final_time,
+    "binding": _binding,
 }

@@ -224,8 +224,9 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
             f"<tr><td><b>{escape(cand['name'])}</b> {escape(str(cand.get('version', '')))}"
             f"<br><span class=muted>{escape(str(cand.get('provenance', '')))}</span>"
             + (
-                f"<br><span class=muted>{c['carried']['rows']} results carried over from suite "
-                f"revision {escape(str(c['carried']['from_suite_revision']))} (rows unchanged)"
+                f"<br><span class=muted>{c['carried']['rows']} results carried over from "
+                "earlier runs (the first under suite revision "
+                f"{escape(str(c['carried']['from_suite_revision']))}; rows unchanged)"
                 "</span>"
                 if c.get("carried")
                 else ""

@@ -346,8 +346,8 @@ def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
         if c.get("carried"):
             lines.append(
                 f"- **{c['candidate']['name']}**: {c['carried']['rows']} of {c['rows']} results "
-                "carried over from a run under suite revision "
-                f"`{c['carried']['from_suite_revision']}`, their rows unchanged since "
+                "carried over from earlier runs (the first under suite revision "
+                f"`{c['carried']['from_suite_revision']}`), their rows unchanged since "
                 "(`idlespec run --refresh`); the rest ran under this revision."
             )
     listed = [c for c in summary["candidates"] if c.get("failures")]

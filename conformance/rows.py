@@ -43,6 +43,7 @@ AREAS: Final = (
     "exceptions",
     "event-loop",
     "windows",
+    "binding",
 )
 LEVELS: Final = ("must", "should", "ref")
 MAIN_WINDOW: Final = "main"
@@ -63,7 +64,42 @@ ACTIONS: Final = (
     "raise",
     "sample",
     "return",
+    "binding",
 )
+#: The ``binding`` step's checks: facts about the JavaScript binding that the scenario
+#: language cannot state (WPT's idlharness and basic tests check them). Only a JS realm can
+#: answer them: conformance/browsers/page/binding_checks.js implements each for the page
+#: runner and the Node bridge; on the Python host a binding row is UNSUPPORTED. A check
+#: whose name starts with ``deadline-`` reads the IdleDeadline its idle callback was given,
+#: so it belongs in the body of a post.
+BINDING_CHECKS: Final = {
+    "requestIdleCallback-typeof": "typeof of the requestIdleCallback the candidate provides",
+    "cancelIdleCallback-typeof": "typeof of its cancelIdleCallback",
+    "requestIdleCallback-length": "requestIdleCallback.length (WebIDL: required arguments)",
+    "cancelIdleCallback-length": "cancelIdleCallback.length",
+    "requestIdleCallback-name": "requestIdleCallback.name (WebIDL: the identifier)",
+    "cancelIdleCallback-name": "cancelIdleCallback.name",
+    "requestIdleCallback-global-property": "the global's own property requestIdleCallback: "
+    "its flags ('writable enumerable configurable'), 'accessor' or 'missing'",
+    "cancelIdleCallback-global-property": "the same for cancelIdleCallback",
+    "cancelIdleCallback-result": "cancelIdleCallback(0) (an unknown handle): 'returned <typeof "
+    "its result>' or 'throws <ErrorName>'",
+    "IdleDeadline-typeof": "typeof the global IdleDeadline (the interface object)",
+    "IdleDeadline-global-property": "the global's own property IdleDeadline, as above",
+    "IdleDeadline-construct": "new IdleDeadline(): 'returned object' or 'throws <ErrorName>'",
+    "IdleDeadline-call": "IdleDeadline() called as a function, the same way",
+    "IdleDeadline-prototype-to-string": "Object.prototype.toString of IdleDeadline.prototype",
+    "timeRemaining-on-prototype": "IdleDeadline.prototype's own timeRemaining: typeof its "
+    "value, 'accessor' or 'missing'",
+    "timeRemaining-length": "IdleDeadline.prototype.timeRemaining.length",
+    "didTimeout-on-prototype": "IdleDeadline.prototype's own didTimeout: 'getter only', "
+    "'getter and setter', 'data property' or 'missing'",
+    "deadline-class-string": "Object.prototype.toString of the callback's deadline",
+    "deadline-instanceof-IdleDeadline": "the callback's deadline instanceof IdleDeadline",
+    "deadline-own-property-count": "how many own properties the callback's deadline has",
+    "deadline-timeRemaining-unbound-call": "the deadline's timeRemaining method called on a "
+    "plain object: 'returned <typeof>' or 'throws <ErrorName>'",
+}
 #: An expectation key: a label, optionally its n-th run (``a@2``) and a sample (``a.s``).
 LABEL_KEY = re.compile(
     r"^(?P<label>[A-Za-z0-9_-]+)(?:@(?P<n>[0-9]+))?(?:\.(?P<sample>[A-Za-z0-9_-]+))?$"
@@ -348,6 +384,17 @@ def _walk(
             and (enclosing is None or enclosing[0] != "post")
         ):
             raise fail(here, f"{action!r} belongs in the body of an idle callback (a post)")
+        if action == "binding":
+            if step["binding"] not in BINDING_CHECKS:
+                raise fail(
+                    f"{here}.binding",
+                    f"unknown check {step['binding']!r}; checks are {', '.join(BINDING_CHECKS)}",
+                )
+            if step["binding"].startswith("deadline-") and (
+                enclosing is None or enclosing[0] != "post"
+            ):
+                raise fail(here, f"{step['binding']!r} belongs in the body of an idle callback")
+            labels.setdefault(f"binding:{step['binding']}", "binding")
         if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
             raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
         if "body" in step:
@@ -393,6 +440,11 @@ def _check_expect(
         if key == "any_of":
             for i, alternative in enumerate(value):
                 _check_expect(alternative, f"{here}[{i}]", labels, fail)
+            continue
+        if key == "binding":
+            for name in value:
+                if labels.get(f"binding:{name}") != "binding":
+                    raise fail(f"{here}.{name}", f"no binding step of this row checks {name!r}")
             continue
         names: Iterable[str] = ()
         if key == "sequence" and value and isinstance(value[0], list):

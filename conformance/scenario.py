@@ -319,6 +319,14 @@ class Interpreter:
             Sample(label, step["sample"], self.count[label], self.loop.now, remaining, timed_out)
         )
 
+    def _do_binding(
+        self, step: Mapping[str, Any], ctx: _WindowContext, deadline: Any, _label: Any
+    ) -> None:
+        # Only a binding into a JS realm answers (the Node bridge's); the connector marks
+        # binding rows UNSUPPORTED for every other candidate before they run.
+        check = ctx.binding.binding_fact  # type: ignore[attr-defined]
+        self.trace.binding[step["binding"]] = check(step["binding"], deadline)
+
     # Recording callbacks ----------------------------------------------------------------
 
     def _record(self, kind: str, label: str, ctx: _WindowContext, **extra: Any) -> None:

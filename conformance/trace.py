@@ -50,6 +50,7 @@ class Trace:
     handles: dict[str, list[Any]] = field(default_factory=dict)
     sync_errors: dict[str, str] = field(default_factory=dict)
     reported: list[Reported] = field(default_factory=list)
+    binding: dict[str, Any] = field(default_factory=dict)  # binding check -> its value
     final_time: float = 0.0
     quiescent: bool = True
     notes: list[str] = field(default_factory=list)
@@ -67,6 +68,7 @@ class Trace:
             handles=dict(data.get("handles", {})),
             sync_errors=dict(data.get("sync_errors", {})),
             reported=[Reported(**r) for r in data.get("reported", [])],
+            binding=dict(data.get("binding", {})),
             final_time=data.get("final_time", 0.0),
             quiescent=data.get("quiescent", True),
             notes=list(data.get("notes", [])),

@@ -79,10 +79,12 @@ def rows():  # type: ignore[no-untyped-def]
 
 def test_the_reference_passes_every_row(rows) -> None:  # type: ignore[no-untyped-def]
     results = run_rows(rows, ReferenceCandidate())
+    # Binding rows ask a JS realm about its binding; the reference is a Python host.
+    assert {r.verdict for r in results if r.row.area == "binding"} == {Verdict.UNSUPPORTED}
     failing = [
         (r.row.id, str(r.verdict), r.outcome.mismatches)
         for r in results
-        if r.verdict is not Verdict.PASS
+        if r.verdict is not Verdict.PASS and r.row.area != "binding"
     ]
     assert failing == []
     assert load_known_failures("reference", {r.id: r for r in rows}) == {}

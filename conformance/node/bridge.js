@@ -17,6 +17,8 @@ const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
 const { createRequire, isBuiltin } = require('module');
+// The binding checks: one module, shared with the page runner.
+const bindingChecks = require('../browsers/page/binding_checks.js');
 
 const PROTOCOL = 1;
 // What virtual time 0 reads as on Date (the Python side's global-clock freeze uses it too).
@@ -652,6 +654,16 @@ const OPS = {
       throw realm.make.error('TypeError', `${a.name} is not a function (it is ${typeof fn})`);
     }
     return realm.encode(realm.enter(fn, realm.global, args));
+  },
+  'realm.binding': (a) => {
+    const realm = realmOf(a);
+    const env = {
+      global: realm.global,
+      request: lookup(realm, realm.spec.request),
+      cancel: lookup(realm, realm.spec.cancel),
+      deadline: realm.decode(a.deadline),
+    };
+    return realm.enter(() => bindingChecks.run(a.check, env), undefined, []);
   },
   'fn.call': (a) => {
     const realm = realmOf(a);

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from idlespec.reference import TaskBudgetExceeded
+from idlespec.reference import UNDEFINED, TaskBudgetExceeded
 
 from ..api import CandidateBase, CandidateUnavailable, Host
 from ..rows import Row
@@ -193,6 +193,8 @@ class JsUserlandCandidate(_NodeCandidate):
     """JS code that builds rIC on a page's primitives, run on the Python reference host."""
 
     kind: Literal["userland"] = "userland"
+    #: Its binding lives in a JS realm, so it answers binding rows (JsBinding.binding_fact).
+    binding_facts = True
 
     def __init__(
         self, name: str, source: Source, description: str, expectations: str | None = None
@@ -301,6 +303,15 @@ class JsBinding:
     def cancel_idle_callback(self, *args: Any) -> Any:
         """``cancelIdleCallback(...args)`` in the realm."""
         return self.call("cancelIdleCallback", *args)
+
+    def binding_fact(self, check: str, deadline: Any = None) -> Any:
+        """A binding check (rows.BINDING_CHECKS) answered in the realm: a JSON scalar.
+
+        ``deadline`` is the IdleDeadline (a JS object) a ``deadline-*`` check reads.
+        """
+        bridge = self.bridge
+        wire = bridge.encode(UNDEFINED if deadline is None else deadline)
+        return bridge.call("realm.binding", realm=self.realm, check=check, deadline=wire)
 
 
 class JsPage:

@@ -81,7 +81,7 @@
   const ACTIONS = [
     'post', 'repost', 'cancel', 'cancel_handle', 'timer', 'clear_timer', 'raf', 'cancel_raf',
     'task', 'microtask', 'chain', 'busy', 'open_window', 'deactivate', 'activate', 'raise',
-    'sample', 'return',
+    'sample', 'return', 'binding',
   ];
 
   const DEACTIVATE_REASON =
@@ -226,6 +226,7 @@
       handles: {},
       sync_errors: {},
       reported: [],
+      binding: {},
       final_time: 0,
       quiescent: true,
       notes: [],
@@ -500,25 +501,33 @@
       }
     }
 
-    /** Call requestIdleCallback ('request') or cancelIdleCallback ('cancel') of ctx. */
-    callBinding(ctx, which, args) {
+    /** Where ctx's requestIdleCallback ('request') or cancelIdleCallback ('cancel') is. */
+    bindingPath(ctx, which) {
       const name = which === 'request' ? 'requestIdleCallback' : 'cancelIdleCallback';
       const where = this.candidate.kind === 'polyfill' && Array.isArray(this.candidate[which])
         ? this.candidate[which] : ['global', name];
-      let fn;
-      let path = where.slice(1);
-      if (where[0] === 'global' || (where[0] === 'auto' && !(ctx.exports !== null &&
+      const global = where[0] === 'global' || (where[0] === 'auto' && !(ctx.exports !== null &&
           (typeof ctx.exports === 'object' || typeof ctx.exports === 'function') &&
-          where[1] in ctx.exports))) {
-        // A page calls a global by its bare name: ReferenceError when there is none.
-        if (path.length && !(path[0] in ctx.win)) {
-          throw new ctx.ReferenceError(`${path[0]} is not defined`);
-        }
-        fn = ctx.win;
-      } else {
-        fn = ctx.exports;
-      }
+          where[1] in ctx.exports));
+      return { where, global, path: where.slice(1) };
+    }
+
+    /** The function itself (or whatever is there), as a binding check reads it. */
+    lookupBinding(ctx, which) {
+      const { global, path } = this.bindingPath(ctx, which);
+      let fn = global ? ctx.win : ctx.exports;
       for (const key of path) fn = fn === undefined || fn === null ? undefined : fn[key];
+      return fn;
+    }
+
+    /** Call requestIdleCallback ('request') or cancelIdleCallback ('cancel') of ctx. */
+    callBinding(ctx, which, args) {
+      const { where, global, path } = this.bindingPath(ctx, which);
+      // A page calls a global by its bare name: ReferenceError when there is none.
+      if (global && path.length && !(path[0] in ctx.win)) {
+        throw new ctx.ReferenceError(`${path[0]} is not defined`);
+      }
+      const fn = this.lookupBinding(ctx, which);
       if (typeof fn !== 'function') {
         const shown = [where[0] === 'global' ? 'window' : 'exports'].concat(path).join('.');
         throw new ctx.TypeError(
@@ -766,6 +775,17 @@
         remaining,
         did_timeout: timedOut,
       });
+    }
+
+    do_binding(step, ctx, deadline) {
+      // binding_checks.js, loaded by index.html before this file (shared with the Node bridge).
+      const env = {
+        global: ctx.win,
+        request: this.lookupBinding(ctx, 'request'),
+        cancel: this.lookupBinding(ctx, 'cancel'),
+        deadline,
+      };
+      this.trace.binding[step.binding] = window.idlespecBinding.run(step.binding, env);
     }
 
     /** A task of ctx's window: a message on its port (FIFO with the window's other tasks). */

@@ -88,8 +88,12 @@
  *   window's setTimeout, requestAnimationFrame and cancelAnimationFrame are replaced
  *   (clearTimeout is not wrapped). A page timer's handler is called with the window as
  *   this, as HTML does; extra setTimeout arguments are not passed on (nor in Python).
- * - IdleDeadline is a class private to this script (not a global): timeRemaining() on its
- *   prototype, didTimeout a getter.
+ * - IdleDeadline is an interface object on the window, shaped as WebIDL shapes one (the
+ *   binding rows check it; Python has no such thing to check): calling or constructing it
+ *   throws TypeError (the polyfill builds its own with a token the page cannot reach);
+ *   timeRemaining() is on the prototype, didTimeout a getter, both refusing any other this
+ *   (a private field's brand check); the prototype's class string is [object IdleDeadline].
+ *   requestIdleCallback's length is 1 (options is optional).
  * - WebIDL runs on real JS values: ToNumber is unary plus (a Symbol or a BigInt throws a
  *   TypeError; a throwing valueOf or timeout getter propagates as it is).
  * - OverflowError is a RangeError; Python's TypeError for a missing required argument is
@@ -222,12 +226,16 @@
 
   // What an idle callback receives: timeRemaining() and didTimeout ------------------------
 
+  const CONSTRUCT = Symbol('IdleDeadline construction'); // never leaves this script
+
   class IdleDeadline {
     #now;
     #deadline;
     #didTimeout;
 
-    constructor(now, deadline, didTimeout) {
+    constructor(token, now, deadline, didTimeout) {
+      // WebIDL: an interface without a constructor operation throws TypeError.
+      if (token !== CONSTRUCT) throw new TypeError('Illegal constructor');
       this.#now = now;
       this.#deadline = deadline;
       this.#didTimeout = didTimeout;
@@ -242,6 +250,10 @@
       return this.#didTimeout;
     }
   }
+  Object.defineProperty(IdleDeadline.prototype, Symbol.toStringTag, {
+    value: 'IdleDeadline',
+    configurable: true,
+  });
 
   // requestIdleCallback and cancelIdleCallback for this window ----------------------------
   //
@@ -272,7 +284,8 @@
    * Throws TypeError if callback is not callable or options does not convert (WebIDL,
    * checked before anything else: a failed call consumes no handle), RangeError if the
    * handle would pass 2**32 - 1. */
-  function requestIdleCallback(callback, options) {
+  function requestIdleCallback(callback) {
+    const options = arguments[1]; // optional: not counted in length (WebIDL)
     checkCallback(callback);
     const timeout = convertIdleRequestOptions(options);
     if (lastHandle >= MAX_HANDLE) {
@@ -390,7 +403,7 @@
       const handle = runnable.keys().next().value;
       const callback = runnable.get(handle);
       runnable.delete(handle);
-      call(handle, callback, new IdleDeadline(hostNow, periodDeadline, false));
+      call(handle, callback, new IdleDeadline(CONSTRUCT, hostNow, periodDeadline, false));
       if (runnable.size) {
         timer(function () {
           invoke(periodDeadline);
@@ -499,7 +512,7 @@
     call(
       handle,
       callback,
-      new IdleDeadline(hostNow, function () {
+      new IdleDeadline(CONSTRUCT, hostNow, function () {
         return now;
       }, true)
     );
@@ -580,4 +593,11 @@
   window.cancelAnimationFrame = pageCancelFrame;
   window.requestIdleCallback = requestIdleCallback;
   window.cancelIdleCallback = cancelIdleCallback;
+  // An interface object: writable and configurable, not enumerable (WebIDL).
+  Object.defineProperty(window, 'IdleDeadline', {
+    value: IdleDeadline,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
 })(window);
