@@ -66,6 +66,16 @@ ACTIONS: Final = (
     "return",
     "binding",
 )
+#: The fields of a row that decide its verdict (a row's revision digests these).
+REVISION_FIELDS: Final = (
+    "level",
+    "tolerance",
+    "run_until",
+    "budget_ms",
+    "steps",
+    "later",
+    "expect",
+)
 #: The ``binding`` step's checks: facts about the JavaScript binding that the scenario
 #: language cannot state (WPT's idlharness and basic tests check them). Only a JS realm can
 #: answer them: conformance/browsers/page/binding_checks.js implements each for the page
@@ -140,12 +150,14 @@ class Row:
 
     @cached_property
     def revision(self) -> str:
-        """A digest of what the row says (its :meth:`to_json`).
+        """A digest of what decides the row's verdict: its scenario, expectation and level.
 
         A result made under another revision of the row is stale; ``idlespec run --refresh``
-        reruns those rows only.
+        reruns those rows only. Wording and provenance (description, spec anchor, tags,
+        covers, source) are left out: rewording a row does not make its results stale.
         """
-        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        judged = {key: self.to_json().get(key) for key in REVISION_FIELDS}
+        text = json.dumps(judged, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property

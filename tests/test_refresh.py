@@ -45,9 +45,9 @@ def test_only_a_changed_row_runs_again(tmp_path: Path) -> None:
     table = cases / "fifo.toml"
     changed = before[0]["row"]
     text = table.read_text()
-    marker = f'id = "{changed}"\ndescription = "'
+    marker = f'id = "{changed}"\n'
     assert marker in text
-    table.write_text(text.replace(marker, marker + "Reworded. ", 1))
+    table.write_text(text.replace(marker, marker + "tolerance = 0.002\n", 1))
     err = io.StringIO()
     summary = io.StringIO()
     status = main([*RUN, "--cases", str(cases), "--out", str(out), "--refresh"], summary, err)
@@ -62,6 +62,16 @@ def test_only_a_changed_row_runs_again(tmp_path: Path) -> None:
         "carried over from earlier runs (the first under suite revision"
         in (out / "summary.md").read_text()
     )
+
+
+def test_rewording_a_row_keeps_its_revision(tmp_path: Path) -> None:
+    cases = _copy_cases(tmp_path)
+    before = {row.id: row.revision for row in load_rows([cases / "fifo.toml"])}
+    table = cases / "fifo.toml"
+    table.write_text(table.read_text().replace('description = "', 'description = "Reworded. '))
+    after = {row.id: row for row in load_rows([table])}
+    assert all(after[i].description.startswith("Reworded. ") for i in before)
+    assert {i: row.revision for i, row in after.items()} == before
 
 
 def test_another_candidate_version_reruns_everything(tmp_path: Path) -> None:
