@@ -39,6 +39,8 @@ _KIND: Final = {
     "remaining_min": "remaining",
     "remaining_max": "remaining",
     "final_time": "final_time",
+    "remaining_le": "remaining",
+    "period_end_ge": "time",
 }
 
 
@@ -282,6 +284,82 @@ def _same_js_value(observed: Any, expected: Any) -> bool:
     return type(observed) is type(expected) and observed == expected
 
 
+def _remaining_le(expected: Mapping[str, str], trace: Trace, tol: float) -> list[str]:
+    """Each left key's timeRemaining() is at most the right key's (a deadline never grows)."""
+    problems = []
+    for left, right in expected.items():
+        a, b = _remaining_value(trace, left), _remaining_value(trace, right)
+        if isinstance(a, str) or isinstance(b, str):
+            problems.append(f"remaining_le: {a if isinstance(a, str) else b}")
+        elif not _le(a, b, tol):
+            problems.append(f"remaining_le: expected {left!r} ({a:g}) at most {right!r} ({b:g})")
+    return problems
+
+
+def _period_end(trace: Trace, key: str) -> float | str:
+    """When the idle period a call or sample saw ends: its time plus timeRemaining()."""
+    remaining = _remaining_value(trace, key)
+    if isinstance(remaining, str):
+        return remaining
+    match = LABEL_KEY.match(key)
+    assert match is not None
+    if match["sample"]:
+        sample = _sample(trace, match["label"], match["n"], match["sample"])
+        assert sample is not None  # _remaining_value found it
+        return sample.t + remaining
+    call = _invocation(trace, match["label"], match["n"])
+    assert call is not None
+    return call.t + remaining
+
+
+def _period_end_ge(expected: Mapping[str, str], trace: Trace, tol: float) -> list[str]:
+    """Each left key's period end (time + timeRemaining()) is no earlier than the right's."""
+    problems = []
+    for left, right in expected.items():
+        a, b = _period_end(trace, left), _period_end(trace, right)
+        if isinstance(a, str) or isinstance(b, str):
+            problems.append(f"period_end_ge: {a if isinstance(a, str) else b}")
+        elif not _ge(a, b, tol):
+            problems.append(
+                f"period_end_ge: expected {left!r}'s period to end ({a:g} ms) no earlier than "
+                f"{right!r}'s ({b:g} ms)"
+            )
+    return problems
+
+
+def _window(expected: Mapping[str, str], trace: Trace, _tol: float) -> list[str]:
+    """Each label (or its n-th run) ran in the named window."""
+    problems = []
+    for key, want in expected.items():
+        match = LABEL_KEY.match(key)
+        assert match is not None
+        calls = (
+            [_invocation(trace, match["label"], match["n"])]
+            if match["n"]
+            else _calls(trace, match["label"])
+        )
+        seen = [c.window for c in calls if c is not None]
+        if not seen or any(w != want for w in seen):
+            problems.append(
+                f"window: expected {key!r} to run in {want!r}, observed {seen or 'no run'}"
+            )
+    return problems
+
+
+def _reported_windows(expected: list[str], trace: Trace, _tol: float) -> list[str]:
+    observed = [r.window for r in trace.reported]
+    if observed == expected:
+        return []
+    return [f"reported_windows: expected reports in {expected}, observed {observed}"]
+
+
+def _quiescent(expected: bool, trace: Trace, _tol: float) -> list[str]:
+    if trace.quiescent is expected:
+        return []
+    what = "fell quiet" if trace.quiescent else "was still busy when the run stopped"
+    return [f"quiescent: expected {expected}, but the loop {what}"]
+
+
 def _final_time(expected: float, trace: Trace, tol: float) -> list[str]:
     if abs(trace.final_time - expected) <= tol:
         return []
@@ -321,4 +399,9 @@ _PREDICATES: dict[str, Callable[[Any, Trace, float], list[str]]] = {
     "reported_count": _reported_count,
     "final_time": _final_time,
     "binding": _binding,
+    "remaining_le": _remaining_le,
+    "period_end_ge": _period_end_ge,
+    "window": _window,
+    "reported_windows": _reported_windows,
+    "quiescent": _quiescent,
 }

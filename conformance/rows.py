@@ -66,6 +66,8 @@ ACTIONS: Final = (
     "return",
     "binding",
 )
+#: Predicates that relate two observations (left key -> right key), not one to a constant.
+RELATIONS: Final = ("remaining_le", "period_end_ge")
 #: The fields of a row that decide its verdict (a row's revision digests these).
 REVISION_FIELDS: Final = (
     "level",
@@ -385,6 +387,7 @@ def _walk(
             labels[step["id"]] = "id"
         if action == "open_window":
             windows.add(step["open_window"])
+            labels.setdefault(f"window:{step['open_window']}", "window")
         if action == "return" and enclosing is None:
             raise fail(here, "'return' belongs in the body of a callback")
         retained = action == "sample" and "of" in step
@@ -458,6 +461,20 @@ def _check_expect(
                 if labels.get(f"binding:{name}") != "binding":
                     raise fail(f"{here}.{name}", f"no binding step of this row checks {name!r}")
             continue
+        if key in ("window", "reported_windows"):
+            named = value.values() if isinstance(value, Mapping) else value
+            for window in named:
+                if window != MAIN_WINDOW and labels.get(f"window:{window}") != "window":
+                    raise fail(here, f"window {window!r} is never opened")
+            if key == "reported_windows":
+                continue
+        if key == "quiescent":
+            continue
+        if key in RELATIONS:
+            for right in value.values():
+                match = LABEL_KEY.match(right)
+                if match is None or match["label"] not in labels:
+                    raise fail(here, f"{right!r} names no label of this row")
         names: Iterable[str] = ()
         if key == "sequence" and value and isinstance(value[0], list):
             names = [name for group in value for name in group]
@@ -472,6 +489,7 @@ def _check_expect(
                 "remaining_min",
                 "remaining_max",
                 "did_timeout",
+                *RELATIONS,
             ):
                 raise fail(here, f"{name!r}: a .sample key only fits remaining predicates")
 
