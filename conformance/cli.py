@@ -38,6 +38,7 @@ from .verdicts import (
     fails_run,
     load_known_failures,
 )
+from .wpt import coverage_markdown, load_assertions
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -105,8 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress bar on stderr (auto: on a terminal)",
     )
 
-    listing = commands.add_parser("list", help="list rows, candidates or requirements")
-    listing.add_argument("what", choices=("rows", "candidates", "requirements"))
+    listing = commands.add_parser(
+        "list", help="list rows, candidates, requirements, or the WPT traceability table"
+    )
+    listing.add_argument("what", choices=("rows", "candidates", "requirements", "wpt"))
     _add_filters(listing)
 
     report = commands.add_parser("report", help="rebuild the reports from raw results")
@@ -247,6 +250,9 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
             print(f"{name}\t{origin}", file=out)
         return 0
     rows = _rows(args)
+    if args.what == "wpt":
+        out.write(coverage_markdown(rows, load_assertions()))
+        return 0
     if args.what == "requirements":
         coverage = requirement_coverage(rows)
         for req, ids in coverage["covered_by"].items():

@@ -24,6 +24,7 @@ from typing import Any, Final
 import jsonschema
 
 from .errors import IdlespecError
+from .wpt import load_assertions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -149,6 +150,8 @@ class Row:
     budget_ms: float = 600_000.0
     later: tuple[Mapping[str, Any], ...] = ()
     actions: frozenset[str] = field(default=frozenset())
+    wpt: tuple[str, ...] = ()
+    wpt_adapted: tuple[str, ...] = ()
 
     @cached_property
     def revision(self) -> str:
@@ -188,6 +191,10 @@ class Row:
         if self.later:
             out["later"] = list(self.later)
         out["expect"] = dict(self.expect)
+        if self.wpt:
+            out["wpt"] = list(self.wpt)
+        if self.wpt_adapted:
+            out["wpt_adapted"] = list(self.wpt_adapted)
         return out
 
 
@@ -323,6 +330,12 @@ def _check_row(path: Path, raw: Mapping[str, Any], vocabulary: SpecVocabulary) -
     for requirement in raw["covers"]:
         if requirement not in vocabulary.requirements:
             raise fail("covers", f"unknown requirement {requirement!r}")
+    for key in ("wpt", "wpt_adapted"):
+        for assertion in raw.get(key, ()):
+            if assertion not in load_assertions():
+                raise fail(key, f"unknown WPT assertion {assertion!r} (see conformance/wpt/)")
+        if len(set(raw.get(key, ()))) != len(raw.get(key, ())):
+            raise fail(key, "an assertion is named twice")
 
     labels: dict[str, str] = {}
     windows = {MAIN_WINDOW}
@@ -351,6 +364,8 @@ def _check_row(path: Path, raw: Mapping[str, Any], vocabulary: SpecVocabulary) -
         budget_ms=float(raw.get("budget_ms", 600_000.0)),
         later=tuple(raw.get("later", ())),
         actions=frozenset(actions),
+        wpt=tuple(raw.get("wpt", ())),
+        wpt_adapted=tuple(raw.get("wpt_adapted", ())),
     )
 
 
