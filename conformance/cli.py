@@ -15,6 +15,7 @@ from idlespec.reference import wall_clock
 
 from .api import expectations_name, file_stem
 from .candidates import available_candidates, builtin_candidates, resolve_candidate
+from .connectors import connector_for
 from .demo import run_demo
 from .errors import IdlespecError, RawResultsError
 from .reports import (
@@ -454,7 +455,18 @@ def _unchanged_rows(
         )
         return [], None
     current = {row.id: row.revision for row in rows}
-    kept = [r for r in run.results if current.get(r["row"]) == r.get("row_revision")]
+    # A row the candidate now declares it cannot express runs again too (it becomes
+    # UNSUPPORTED): the harness's reading of the row changed, though the row did not. (The
+    # other way round cannot be told before the candidate opens: a self-hosted JS candidate
+    # learns what it cannot do from its process.)
+    connector = connector_for(candidate)
+    refused = {row.id for row in rows if connector.unsupported(row) is not None}
+    kept = [
+        r
+        for r in run.results
+        if current.get(r["row"]) == r.get("row_revision")
+        and (r["row"] not in refused or r["verdict"] == "UNSUPPORTED")
+    ]
     carried_before = run.header.get("carried", {})
     # The first revision results were carried from, across successive refreshes.
     carried = {

@@ -67,6 +67,32 @@ def check(
     return problems
 
 
+#: Lower-bound predicates and the kind of their tolerance. A positive bound says "later than
+#: the start" or "some time left"; within its tolerance of 0 it says nothing (a row's times
+#: are never negative; a conforming timeRemaining() is never negative). A bound of 0 keeps
+#: its point, catching a negative value, and is judged.
+_LOWER_BOUNDS: Final = {"time_min": "time", "remaining_min": "remaining"}
+
+
+def vacuous(expect: Mapping[str, Any], tolerance: float, kinds: Mapping[str, float]) -> list[str]:
+    """The predicates of ``expect`` that cannot fail under these tolerances, and why.
+
+    A run whose tolerances turn ``time_min = {a = 5}`` into ``t >= 0`` (live: 5 ms) proves
+    nothing, so a runner reports the row UNSUPPORTED rather than a PASS it cannot lose.
+    """
+    found = []
+    alternatives = [expect, *expect.get("any_of", ())]
+    for alternative in alternatives:
+        for key, kind in _LOWER_BOUNDS.items():
+            tol = max(tolerance, kinds[kind])
+            for label, bound in alternative.get(key, {}).items():
+                if 0 < bound <= tol:
+                    found.append(
+                        f"{key} {label!r} {bound:g} is within the {tol:g} ms tolerance of 0"
+                    )
+    return found
+
+
 def _check_all(
     expect: Mapping[str, Any], trace: Trace, tolerance: float, live: Mapping[str, float] | None
 ) -> list[str]:

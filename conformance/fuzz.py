@@ -35,6 +35,7 @@ from typing import Any
 
 from .candidates import Candidate, ReferenceCandidate
 from .errors import MissingExtra
+from .expect import check
 from .rows import Row
 from .runner import CandidateRun, run_one
 from .trace import Trace
@@ -171,124 +172,92 @@ _ROW_FIELDS: dict[str, dict[str, Any]] = {
 
 
 def violations(scenario: Scenario, trace: Trace) -> list[Violation]:
-    """Every invariant the trace breaks."""
+    """Every invariant the trace breaks.
+
+    Each invariant is stated as the row predicates it requires of this scenario, and judged
+    by :func:`~.expect.check`, the code that judges every row: a violation is a failed
+    predicate, and the predicate is the shrunk row's expectation.
+    """
     found: list[Violation] = []
+    for invariant, expect in _invariants(scenario, trace):
+        problems = check(expect, trace, _TOLERANCE)
+        if problems:
+            found.append(Violation(invariant, problems[-1], expect))
+    return found
+
+
+def _invariants(scenario: Scenario, trace: Trace) -> list[tuple[str, dict[str, Any]]]:
+    """(invariant, the predicates it requires here), for every invariant that applies."""
+    stated: list[tuple[str, dict[str, Any]]] = []
     idle = [c for c in trace.calls if c.kind == "idle"]
-    runs: dict[str, list[Any]] = {}
-    for call in idle:
-        runs.setdefault(call.label, []).append(call)
     posted = {p.label: p for p in scenario.posts}
-    for label, calls in runs.items():
-        if len(calls) > 1:
-            found.append(
-                Violation("once", f"{label!r} ran {len(calls)} times", {"count": {label: 1}})
-            )
-    cancel_times = {c.label.removeprefix("cancel-"): c.t for c in trace.calls if c.kind == "task"}
-    for label, at in cancel_times.items():
-        cancel_index = _index(trace, f"cancel-{label}")
-        late = [c for c in runs.get(label, []) if trace.calls.index(c) > cancel_index]
-        if late:
-            expect: dict[str, Any] = {
-                "any_of": [{"not_invoked": [label]}, {"sequence": [label, f"cancel-{label}"]}]
-            }
-            found.append(
-                Violation(
-                    "cancel", f"{label!r} ran at {late[0].t:g}, after its cancel at {at:g}", expect
-                )
-            )
-    for call in idle:
-        post = posted.get(call.label)
-        if call.did_timeout:
-            if (
-                post is None
-                or post.timeout is None
-                or call.t < post.timeout - _TOLERANCE
-                or call.remaining != 0
-            ):
-                expect = {
-                    "any_of": [
-                        {"did_timeout": {call.label: False}},
-                        {
-                            "time_min": {
-                                call.label: (post.timeout if post and post.timeout else 0)
-                            },
-                            "remaining": {call.label: 0},
-                        },
-                    ]
-                }
-                found.append(
-                    Violation(
-                        "timeout",
-                        f"{call.label!r} timed out at {call.t:g} seeing {call.remaining}",
-                        expect,
-                    )
-                )
-        elif call.remaining is None or not (-_TOLERANCE <= call.remaining <= _CAP_MS + _TOLERANCE):
-            expect = {
-                "any_of": [
-                    {"did_timeout": {call.label: True}},
-                    {"remaining_max": {call.label: _CAP_MS}, "remaining_min": {call.label: 0}},
-                ]
-            }
-            found.append(
-                Violation(
-                    "deadline", f"{call.label!r} saw timeRemaining() {call.remaining}", expect
-                )
-            )
-    untimed = [p.label for p in scenario.posts if p.timeout is None and p.label not in cancel_times]
-    ran_idly = [c.label for c in idle if c.label in untimed and not c.did_timeout]
-    if ran_idly != [label for label in untimed if label in ran_idly]:
-        found.append(
-            Violation(
-                "fifo",
-                f"untimed callbacks ran as {ran_idly}",
-                {"sequence": [label for label in untimed if label in ran_idly]},
+    ran = sorted({c.label for c in idle})
+    # once (R-17, R-41): every callback that ran, ran once.
+    stated += [("once", {"count": {label: 1}}) for label in ran]
+    # cancel (R-20, R-21): a cancelled callback ran before its cancel, or never.
+    cancels = [c.label.removeprefix("cancel-") for c in trace.calls if c.kind == "task"]
+    for label in cancels:
+        stated.append(
+            (
+                "cancel",
+                {"any_of": [{"not_invoked": [label]}, {"sequence": [label, f"cancel-{label}"]}]},
             )
         )
+    for call in idle:
+        key = f"{call.label}@{call.n}"
+        post = posted.get(call.label)
+        timeout = post.timeout if post is not None and post.timeout is not None else None
+        # timeout (R-14, R-42): a timed-out run comes at posted time (0) + timeout or later,
+        # with timeRemaining() 0; a callback without a timeout never times out.
+        timed_out: dict[str, Any] = (
+            {"time_min": {key: timeout}, "remaining": {key: 0}}
+            if timeout is not None
+            else {"did_timeout": {key: False}}
+        )
+        stated.append(("timeout", {"any_of": [{"did_timeout": {key: False}}, timed_out]}))
+        # deadline (R-23, R-50): an idle run sees 0 <= timeRemaining() <= 50.
+        idle_run = {"remaining_max": {key: _CAP_MS}, "remaining_min": {key: 0}}
+        stated.append(("deadline", {"any_of": [{"did_timeout": {key: True}}, idle_run]}))
+    # fifo (R-12, R-34): untimed, uncancelled callbacks that ran idly did so in posting order.
+    untimed = [p.label for p in scenario.posts if p.timeout is None and p.label not in cancels]
+    ran_idly = {c.label for c in idle if c.label in untimed and c.did_timeout is False}
+    in_order = [label for label in untimed if label in ran_idly]
+    if len(in_order) > 1:
+        stated.append(("fifo", {"sequence": in_order}))
     chain_end = next((c.t for c in trace.calls if c.kind == "chain-end"), None)
     if chain_end is not None:
-        early = [
-            c
-            for c in idle
-            if not c.did_timeout and c.t < chain_end - _TOLERANCE and c.label in untimed
-        ]
-        if early:
-            found.append(
-                Violation(
-                    "busy",
-                    f"{early[0].label!r} ran idly at {early[0].t:g} while the chain ran until {chain_end:g}",
-                    {"time_min": {early[0].label: chain_end}},
+        # busy (R-53): no untimed callback runs idly before the chain ends.
+        for label in untimed:
+            if label in ran:
+                stated.append(
+                    (
+                        "busy",
+                        {
+                            "any_of": [
+                                {"did_timeout": {label: True}},
+                                {"time_min": {label: chain_end}},
+                            ]
+                        },
+                    )
                 )
-            )
-    if chain_end is not None:
+        # prompt (R-14, R-53): a timeout that expires 100 ms or more before the chain ends
+        # runs its callback timed out (never running at all is liveness's to judge).
         for post in scenario.posts:
             if (
-                post.timeout is None
-                or post.label in cancel_times
-                or chain_end < post.timeout + _PADDING_MS
+                post.timeout is not None
+                and post.label not in cancels
+                and chain_end >= post.timeout + _PADDING_MS
+                and post.label in ran
             ):
-                continue
-            calls = runs.get(post.label, [])
-            if calls and calls[0].did_timeout is not True:  # never running is liveness's
-                seen = f"at {calls[0].t:g}, didTimeout {calls[0].did_timeout}"
-                message = (
-                    f"{post.label!r} (timeout {post.timeout}) ran {seen} "
-                    f"while the chain ran until {chain_end:g}"
-                )
-                found.append(Violation("prompt", message, {"did_timeout": {post.label: True}}))
+                stated.append(("prompt", {"did_timeout": {f"{post.label}@1": True}}))
     if trace.quiescent:
-        expected = [p.label for p in scenario.posts if p.label not in cancel_times]
-        expected += [
-            p.child for p in scenario.posts if p.child and p.label in runs and not p.throws
-        ]
-        missing = [label for label in expected if len(runs.get(label, [])) != 1]
-        if missing:
-            found.append(
-                Violation(
-                    "liveness", f"{missing} did not run exactly once", {"invoked_once": missing}
-                )
-            )
-    return found
+        # liveness (R-12, R-41): a quiet run has run every callback neither cancelled nor
+        # posted by a callback that threw, exactly once.
+        expected = [p.label for p in scenario.posts if p.label not in cancels]
+        expected += [p.child for p in scenario.posts if p.child and p.label in ran and not p.throws]
+        if expected:
+            stated.append(("liveness", {"invoked_once": expected}))
+    return stated
 
 
 def _index(trace: Trace, label: str) -> int:

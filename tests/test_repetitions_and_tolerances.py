@@ -198,3 +198,16 @@ def test_a_new_browser_version_is_news_not_an_unsound_run(
         writer.close(1.0)
     assert main([str(tmp_path / "new"), str(tmp_path / "old")]) == 0
     assert "engine-live: now engine@2, committed engine@1: regenerate it" in capsys.readouterr().out
+
+
+def test_a_bound_the_live_tolerance_swallows_is_not_judged_live() -> None:
+    from idlespec.conformance.expect import LIVE_TOLERANCES, VIRTUAL_TOLERANCES, vacuous
+
+    expect = {"any_of": [{"remaining_max": {"a": 5}}, {"time_min": {"a": 5}}]}
+    assert vacuous(expect, 0.001, LIVE_TOLERANCES) == [
+        "time_min 'a' 5 is within the 5 ms tolerance of 0"
+    ]
+    assert vacuous(expect, 0.001, VIRTUAL_TOLERANCES) == []
+    # A bound of 0 still catches a negative timeRemaining(); 20 ms is beyond the tolerance.
+    assert vacuous({"remaining_min": {"a": 0}, "time_min": {"a": 20}}, 0.001, LIVE_TOLERANCES) == []
+    assert vacuous({"remaining_min": {"a.s": 0.001}}, 0.001, VIRTUAL_TOLERANCES)

@@ -24,7 +24,7 @@ from idlespec.reference import wall_clock
 
 from ..api import CandidateBase, CandidateUnavailable
 from ..connectors import run_row as run_on_host
-from ..expect import LIVE_TOLERANCES, VIRTUAL_TOLERANCES
+from ..expect import LIVE_TOLERANCES, VIRTUAL_TOLERANCES, vacuous
 from ..node.candidates import JS_CANDIDATES, Source, node_modules, provenance_of, resolve_files
 from ..rows import Row
 from ..trace import Trace
@@ -182,6 +182,9 @@ class BrowserCandidate(CandidateBase):
                 f"the scenario spans {self.span(row):g} ms (on the reference): more than "
                 f"{limit:g} ms cannot run in {self.mode} mode"
             )
+        cannot_fail = vacuous(row.expect, row.tolerance, self.tolerances)
+        if cannot_fail:
+            return f"in {self.mode} mode the row could not fail: {cannot_fail[0]}"
         return None
 
     def run_row(self, row: Row) -> Trace:
