@@ -43,3 +43,14 @@ def test_committed_browser_results_are_for_the_current_rows(folder: str) -> None
         for package, version in PINNED.items():
             if f"npm {package}@" in provenance:
                 assert f"npm {package}@{version} " in provenance, f"{path.name}: not {version}"
+
+
+def test_every_bridge_vs_browser_difference_is_explained() -> None:
+    from idlespec.conformance.browsers.check import bridge_vs_browser
+
+    committed = (REPORTS / "browsers-polyfills" / "bridge-vs-browser.md").read_text("utf-8")
+    assert committed == bridge_vs_browser(REPORTS, REPORTS / "browsers-polyfills"), (
+        "stale: python -m idlespec.conformance.browsers.check --bridge-vs-browser reports "
+        "reports/browsers-polyfills"
+    )
+    assert "**unexplained**" not in committed

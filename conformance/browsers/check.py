@@ -20,6 +20,11 @@ from typing import Any
 
 from ..reports import atomic_write, read_raw
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 _BROKEN = ("ERROR", "TIMEOUT")
 
 
@@ -71,6 +76,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if problems else 0
 
 
+#: Why each difference between the bridge and live Chromium is what it is (cause and
+#: evidence per polyfill and group of rows); the generated Markdown shows it row by row.
+WHY_PATH = Path(__file__).with_name("bridge-vs-browser.toml")
+CAUSES = {
+    "bridge": "a bug in the Node bridge",
+    "tolerance": "a live tolerance",
+    "engine": "a real engine effect",
+    "flaky": "real-time variation across repetitions",
+}
+
+
+def explanations(path: Path = WHY_PATH) -> dict[tuple[str, str], dict[str, Any]]:
+    """(polyfill, row) -> its [[difference]] entry (cause, text)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, entry in enumerate(data.get("difference", [])):
+        if entry.get("cause") not in CAUSES or not entry.get("text"):
+            raise ValueError(f"{path}: difference #{index + 1}: needs a cause in {list(CAUSES)}")
+        for row in entry["rows"]:
+            if (entry["polyfill"], row) in found:
+                raise ValueError(f"{path}: {entry['polyfill']} {row} is explained twice")
+            found[(entry["polyfill"], row)] = entry
+    return found
+
+
 def bridge_vs_browser(bridge: Path, browser: Path) -> str:
     """Markdown: each polyfill's verdicts on the Node bridge against live Chromium, row by row.
 
@@ -79,11 +109,13 @@ def bridge_vs_browser(bridge: Path, browser: Path) -> str:
     provenance-bearing name (``chromium@V + npm:ric@1.3.0``).
     """
     on_bridge = {r.name: r for r in map(read_raw, sorted((bridge / "raw").glob("*.jsonl")))}
+    why = explanations()
     lines = [
         "# Polyfills on the Node bridge and in live Chromium, row by row",
         "",
         "A difference is a bug in the bridge, a timing tolerance, or a real engine effect; "
-        "FLAKY rows are listed apart.",
+        "FLAKY rows are listed apart. Each is explained in "
+        "`conformance/browsers/bridge-vs-browser.toml`, shown under each polyfill.",
         "",
         "| polyfill | rows judged in both | same verdict | differ | FLAKY in Chromium |",
         "|---|---|---|---|---|",
@@ -107,8 +139,29 @@ def bridge_vs_browser(bridge: Path, browser: Path) -> str:
         )
         if differ or flaky:
             details += ["", f"## {js}", ""]
-            details += [f"- `{row}`: bridge {a}, Chromium {b}" for row, a, b in differ + flaky]
+            groups: list[dict[str, Any]] = []
+            for row, a, b in differ + flaky:
+                entry = why.get((js, row))
+                if entry is None:
+                    details.append(f"- `{row}`: bridge {a}, Chromium {b}: **unexplained**")
+                    continue
+                if entry not in groups:
+                    groups.append(entry)
+                details.append(
+                    f"- `{row}`: bridge {a}, Chromium {b}: {entry['cause']} "
+                    f"([{groups.index(entry) + 1}](#{_anchor(js)}-{groups.index(entry) + 1}))"
+                )
+            details.append("")
+            for number, entry in enumerate(groups, 1):
+                details.append(
+                    f'<a id="{_anchor(js)}-{number}"></a>{number}. **{entry["cause"]}** '
+                    f"({CAUSES[entry['cause']]}): {entry['text']}"
+                )
     return "\n".join([*lines, *details]) + "\n"
+
+
+def _anchor(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower())
 
 
 if __name__ == "__main__":
