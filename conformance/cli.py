@@ -367,9 +367,16 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
 def _fuzz(args: argparse.Namespace, out: TextIO) -> int:
     from .fuzz import fuzz  # noqa: PLC0415 - hypothesis loads only for this command
 
+    start = wall_clock()
     result = fuzz(resolve_candidate(args.candidate), examples=args.examples)
+    took = wall_clock() - start
     if result.violation is None:
-        print(f"no invariant broken in {result.examples} scenarios", file=out)
+        rate = result.examples / took if took > 0 else float("inf")
+        print(
+            f"no invariant broken in {result.examples} scenarios "
+            f"({took:.1f} s of real time, {rate:.0f} scenarios/s)",
+            file=out,
+        )
         return 0
     print(
         f"# invariant {result.violation.invariant!r} broken: {result.violation.message}", file=out
