@@ -305,14 +305,18 @@ def _schema_error(
     fieldpath = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in where)
     fieldpath = fieldpath.replace(".[", "[")
     message = error.message
-    if error.validator == "anyOf" and isinstance(error.instance, Mapping):
-        keys = [k for k in error.instance if k in ACTIONS]
-        message = (
-            f"not a valid step {dict(error.instance)!r}: a step has exactly one action "
-            f"({', '.join(ACTIONS)}) and only that action's fields"
-            if len(keys) != 1
-            else f"not a valid {keys[0]!r} step: {dict(error.instance)!r} (see schema.json)"
-        )
+    # A step: schema.json's "oneOf" says it has exactly one action; that action's "if/then"
+    # checks its fields (errors located at the step itself are said as the step's).
+    step = error.instance
+    if where and isinstance(where[-1], int) and isinstance(step, Mapping):
+        if error.validator == "oneOf":
+            message = (
+                f"not a valid step {dict(step)!r}: a step has exactly one action "
+                f"({', '.join(ACTIONS)}) and only that action's fields"
+            )
+        elif "then" in error.schema_path:
+            keys = [k for k in step if k in ACTIONS]
+            message = f"not a valid {keys[0]!r} step: {dict(step)!r}: {error.message}"
     return TableError(path, row, fieldpath, message)
 
 

@@ -174,3 +174,20 @@ def test_retained_samples_name_an_idle_label(tmp_path: Path) -> None:
         load_table(write(tmp_path, ok.replace('of = "a"', 'of = "t"')))
     with pytest.raises(TableError, match="'sample' with 'of' belongs in the body"):
         load_table(write(tmp_path, GOOD.replace('{ post = "b" }', '{ sample = "x", of = "a" }')))
+
+
+def test_deeply_nested_bodies_load(tmp_path: Path) -> None:
+    """Each body is validated once: 40 nested bodies load (the old anyOf schema validated a
+    body once per step alternative, so ten levels took seconds and twenty never finished)."""
+    body = '{ raf = "f0" }'
+    for depth in range(1, 41):
+        body = f'{{ raf = "f{depth}", body = [{body}] }}'
+    table = tmp_path / "fifo.toml"
+    table.write_text(
+        '[[row]]\nid = "fifo-deep"\ndescription = "Forty animation frames, each requesting the next."\n'
+        'spec = "#invoke-idle-callbacks-algorithm"\nlevel = "must"\narea = "fifo"\n'
+        f'tags = ["fifo"]\ncovers = ["R-06"]\nsteps = [{body}, {{ post = "a" }}]\n'
+        '[row.expect]\ninvoked_once = ["a"]\n'
+    )
+    (row,) = load_table(table)
+    assert row.actions == {"raf", "post"}
