@@ -23,6 +23,9 @@ from conftest import Recorder, busy_chain
         {"task_selection": "random"},
         {"equal_timeout_expiry_order": "random"},
         {"identifier_overflow": "saturate"},
+        {"timer_delay_ms": -1},
+        {"timer_delay_ms": math.inf},
+        {"pending_rendering_updates": "sometimes"},
     ],
 )
 def test_policy_rejects_bad_values(kwargs: dict[str, object]) -> None:
@@ -137,3 +140,22 @@ def test_microtask_checkpoint_does_not_nest(loop: EventLoop) -> None:
     loop.queue_microtask(first)
     loop.run()
     assert order == ["first", "second"]
+
+
+def test_a_ua_that_always_believes_rendering_is_pending_caps_at_the_next_render() -> None:
+    loop = EventLoop(Policy(pending_rendering_updates="always"))
+    seen = Recorder(loop)
+    loop.window.request_idle_callback(seen.idle("a"))
+    loop.run()
+    assert seen.call("a")[2] == pytest.approx(1000 / 60)
+
+
+def test_late_timers_run_late_but_cap_at_their_expiry() -> None:
+    loop = EventLoop(Policy(timer_delay_ms=11))
+    fired: list[float] = []
+    seen = Recorder(loop)
+    loop.window.set_timeout(lambda: fired.append(loop.now), 20)
+    loop.window.request_idle_callback(seen.idle("a"))
+    loop.run()
+    assert fired == [31]
+    assert seen.call("a")[2] == 20  # the map of active timers keeps the undelayed expiry
