@@ -40,6 +40,9 @@ class Connector:
             callable(getattr(target, method, None)) for method in cls.needs
         )
 
+    #: Whether the candidate runs on idlespec's reference host (its tasks are the host's).
+    host_driven: ClassVar[bool] = False
+
     @property
     def in_process(self) -> bool:
         """Whether the candidate runs as Python in this process (then clocks are frozen)."""
@@ -86,6 +89,8 @@ class Connector:
 
 
 class _HostedConnector(Connector):
+    host_driven = True
+
     needs = ("install",)
 
     def installer(self) -> Callable[[Window], Binding]:

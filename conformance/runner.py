@@ -17,7 +17,13 @@ from .api import Candidate, CandidateCrashed, CandidateUnavailable
 from .connectors import connector_for
 from .expect import check
 from .rows import Row
-from .scenario import DEFAULT_STEP_BUDGET
+from .scenario import (
+    DEFAULT_STEP_BUDGET,
+    STEP_FLOOR,
+    STEP_SCALE,
+    reference_tasks,
+    scaled_step_budget,
+)
 from .verdicts import Outcome, Verdict, apply_known_failures, judge
 
 #: Real seconds a row may take before the watchdog stops a hung candidate.
@@ -211,12 +217,24 @@ class CandidateRun:
                 outcome.repetition_traces = [o.trace for o, _ in runs]
         return outcome, raw
 
+    def _budget(self, row: Row) -> int:
+        """The row's step budget.
+
+        For a host-driven candidate it scales with the reference's cost for the row, so a
+        flood of tasks stops as soon as it is one; a candidate with a loop of its own keeps
+        the run's budget (its tasks are not the host's).
+        """
+        if self.step_budget != DEFAULT_STEP_BUDGET or not self.connector.host_driven:
+            return self.step_budget
+        return scaled_step_budget(row)
+
     def _attempt(self, row: Row, outcome: Outcome) -> None:
         connector = self.connector
+        budget = self._budget(row)
         try:
             try:
                 with watchdog(self.watchdog_s):
-                    trace = connector.trace(row, self.step_budget)
+                    trace = connector.trace(row, budget)
             finally:
                 connector.reset()
         except WatchdogTimeout as stop:
@@ -226,7 +244,12 @@ class CandidateRun:
             outcome.error = f"the candidate crashed: {crash}"
             connector.restart()
         except TaskBudgetExceeded:
-            outcome.timeout = f"step budget: more than {self.step_budget} tasks"
+            outcome.timeout = f"step budget: more than {budget} tasks" + (
+                f" ({STEP_SCALE} times the reference's {reference_tasks(row)} for this row, "
+                f"at least {STEP_FLOOR})"
+                if budget != self.step_budget
+                else ""
+            )
         except KeyboardInterrupt:
             if self.interrupted:
                 raise  # the user's Ctrl-C stops the run

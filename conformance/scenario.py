@@ -22,6 +22,12 @@ from .trace import Call, Reported, Sample, Trace
 
 #: Tasks a row may run before the run counts as hung (the step budget).
 DEFAULT_STEP_BUDGET = 200_000
+#: A host-driven candidate may run this many times the tasks the reference needs for a row
+#: (at least STEP_FLOOR, at most DEFAULT_STEP_BUDGET). Measured over every built-in
+#: candidate and row, the most any needed was 3.5 times the reference's count (10 742
+#: tasks at most): a flood of timers stops in milliseconds, not after 200 000 tasks.
+STEP_SCALE = 20
+STEP_FLOOR = 1_000
 
 
 class ScenarioError(Exception):
@@ -115,10 +121,34 @@ class _RecordingLoop(EventLoop):
         # candidates); it never starts one itself, so a bridge's pipe is never frozen.
         super().__init__(policy, freeze_global_clocks=False)
         self.reported: list[tuple[Window, Exception]] = []
+        #: How many tasks ran: what the row cost this candidate (the runner scales each
+        #: row's step budget from the reference's count).
+        self.tasks_run = 0
+
+    def _run_task(self, task: Any) -> None:
+        self.tasks_run += 1
+        super()._run_task(task)
 
     def report_an_exception(self, window: Window, error: Exception) -> None:
         super().report_an_exception(window, error)
         self.reported.append((window, error))
+
+
+_REFERENCE_TASKS: dict[str, int] = {}
+
+
+def reference_tasks(row: Row) -> int:
+    """How many tasks the reference runs for ``row`` (cached by the row's revision)."""
+    if row.revision not in _REFERENCE_TASKS:
+        interpreter = Interpreter(row, lambda window: window)
+        interpreter.run()
+        _REFERENCE_TASKS[row.revision] = interpreter.loop.tasks_run
+    return _REFERENCE_TASKS[row.revision]
+
+
+def scaled_step_budget(row: Row) -> int:
+    """The step budget of a host-driven candidate for ``row``, from the reference's cost."""
+    return min(DEFAULT_STEP_BUDGET, max(STEP_FLOOR, STEP_SCALE * reference_tasks(row)))
 
 
 class Interpreter:

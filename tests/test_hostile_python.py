@@ -312,3 +312,20 @@ def test_a_full_run_of_a_hostile_candidate_is_bounded_with_a_verdict_per_row(how
     assert not any(
         r.raw_verdict is Verdict.PASS and r.row.level == "must" and how == "loops" for r in results
     )
+
+
+def test_a_flood_of_tasks_stops_at_a_budget_scaled_from_the_reference() -> None:
+    from idlespec.conformance.scenario import STEP_FLOOR, STEP_SCALE, reference_tasks
+
+    row = next(r for r in load_rows() if r.id == "fifo-callbacks-run-in-posting-order")
+    (result,) = run_rows([row], Hostile("floods-timers"))
+    assert result.raw_verdict is Verdict.TIMEOUT
+    budget = max(STEP_FLOOR, STEP_SCALE * reference_tasks(row))
+    assert f"step budget: more than {budget} tasks ({STEP_SCALE} times the reference's" in str(
+        result.outcome.timeout
+    )
+    # An honest candidate on the same row stays far inside it.
+    from idlespec.conformance.candidates import resolve_candidate
+
+    (honest,) = run_rows([row], resolve_candidate("settimeout-shim"))
+    assert honest.raw_verdict is Verdict.PASS
