@@ -125,6 +125,14 @@ def _invocation(trace: Trace, label: str, n: str | None) -> Call | None:
     return calls[index] if 0 <= index < len(calls) else None
 
 
+def _runs(trace: Trace, label: str, n: str | None) -> list[Call]:
+    """Every run of ``label``, or only its n-th (``a@2``) if ``n`` is given."""
+    if not n:
+        return _calls(trace, label)
+    call = _invocation(trace, label, n)
+    return [] if call is None else [call]
+
+
 def _order(expected: list[str], trace: Trace, _tol: float) -> list[str]:
     observed = [c.label for c in trace.calls if c.kind == "idle"]
     if observed == expected:
@@ -191,12 +199,7 @@ def _did_timeout(expected: Mapping[str, bool], trace: Trace, _tol: float) -> lis
                     f"did_timeout: expected sample {key!r} to see {want}, observed {observed}"
                 )
             continue
-        calls = (
-            [_invocation(trace, match["label"], match["n"])]
-            if match["n"]
-            else _calls(trace, match["label"])
-        )
-        seen = [c.did_timeout for c in calls if c is not None]
+        seen = [c.did_timeout for c in _runs(trace, match["label"], match["n"])]
         if not seen or any(v is not want for v in seen):
             problems.append(
                 f"did_timeout: expected {key!r} to see {want}, observed {seen or 'no run'}"
@@ -359,12 +362,7 @@ def _window(expected: Mapping[str, str], trace: Trace, _tol: float) -> list[str]
     for key, want in expected.items():
         match = LABEL_KEY.match(key)
         assert match is not None
-        calls = (
-            [_invocation(trace, match["label"], match["n"])]
-            if match["n"]
-            else _calls(trace, match["label"])
-        )
-        seen = [c.window for c in calls if c is not None]
+        seen = [c.window for c in _runs(trace, match["label"], match["n"])]
         if not seen or any(w != want for w in seen):
             problems.append(
                 f"window: expected {key!r} to run in {want!r}, observed {seen or 'no run'}"
