@@ -454,10 +454,18 @@ def _unchanged_rows(
         return [], None
     run = read_raw(path)
     before = run.header["candidate"].get("version")
+    provenance = getattr(candidate, "provenance", "")
     if run.footer is None or before != candidate.version:
         print(
             f"idlespec: {path}: {'unfinished' if run.footer is None else f'version {before}'}"
             f": rerunning every row of {candidate.name}",
+            file=err,
+        )
+        return [], None
+    if run.header["candidate"].get("provenance", "") != provenance:
+        print(
+            f"idlespec: {path}: made from {run.header['candidate'].get('provenance')!r}, not "
+            f"{provenance!r}: rerunning every row of {candidate.name}",
             file=err,
         )
         return [], None

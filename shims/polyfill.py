@@ -93,6 +93,10 @@ _MAX_HANDLE = 2**32 - 1  # the handle is an unsigned long
 _CLAMP_LEVEL = 5  # HTML timers: past this nesting level a delay under 4 ms becomes 4 ms
 _CLAMP_MS = 4
 _EPSILON = 1e-9
+# How late a zero-delay probe may run and still mean "idle": a real clock moves (µs) across
+# the timer's round trip even on an idle loop, so lateness alone cannot be the test; a task
+# that took 1 ms or more shows as busy. (On a frozen clock only busy work moves it.)
+_PROBE_SLACK_MS = 1.0
 
 
 class IdleDeadline:
@@ -198,7 +202,7 @@ class Polyfill:
             self._timer(self._probe, delay)
 
     def _probe(self) -> None:
-        """Queue a zero-delay timer: if it runs at the time it was set, the loop was idle.
+        """Queue a zero-delay timer: if it runs within 1 ms of when it was set, the loop was idle.
 
         A zero-delay timer goes behind every task already queued, so any of them that took
         time shows as lateness. When the loop visits its task sources in turn, only a timer
@@ -224,7 +228,11 @@ class Polyfill:
     def _on_probe(self, set_at: float, trusted: bool) -> None:
         if not (self._pending or self._runnable):
             self._armed = False
-        elif self._host.now() > set_at or not trusted or self._overdue_timeouts(set_at):
+        elif (
+            self._host.now() - set_at >= _PROBE_SLACK_MS
+            or not trusted
+            or self._overdue_timeouts(set_at)
+        ):
             self._probe()  # the loop is busy, or not known to be idle, or timeouts go first
         else:
             self._start_idle_period()
@@ -395,7 +403,9 @@ class PolyfillCandidate(CandidateBase):
     """The polyfill as a userland candidate."""
 
     name = "polyfill"
-    version = "1"
+    # 2: an idle probe may run up to 1 ms late (version 1 needed a clock that stood still
+    # across a 0 ms timer, which a real browser's never does).
+    version = "2"
     kind: Literal["userland"] = "userland"
     provenance = "idlespec.shims.polyfill: the best a page can build on host primitives"
 

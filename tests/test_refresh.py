@@ -88,6 +88,20 @@ def test_another_candidate_version_reruns_everything(tmp_path: Path) -> None:
     assert "carried" not in header
 
 
+def test_another_provenance_reruns_everything(tmp_path: Path) -> None:
+    """A polyfill in a browser keeps the browser's version: its own is in the provenance."""
+    assert main([*RUN, "--out", str(tmp_path)], stdout=io.StringIO()) == 0
+    raw = tmp_path / "raw" / "reference.jsonl"
+    lines = raw.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["candidate"]["provenance"] = "an older build"
+    raw.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    err = io.StringIO()
+    assert main([*RUN, "--out", str(tmp_path), "--refresh"], io.StringIO(), err) == 0
+    assert "made from 'an older build'" in err.getvalue()
+    assert "carried" not in _results(tmp_path)[0]
+
+
 def test_refresh_and_resume_do_not_combine(tmp_path: Path) -> None:
     err = io.StringIO()
     argv = [*RUN, "--out", str(tmp_path), "--refresh", "--resume"]

@@ -78,8 +78,12 @@ class BrowserCandidate(CandidateBase):
         self.name = f"{engine}@{self.version}{suffix}{what}"
         #: Expectation and notes files are per engine and mode, not per version.
         self.expectations = f"{engine}-{mode}" + (f"-{polyfill[0]}" if polyfill else "")
+        # A polyfill's own provenance (its version, and an npm package's integrity hash) is
+        # part of this one: a new polyfill version is a new candidate (--refresh reruns it).
         self.provenance = f"Debian's {engine} {self.version}, {mode} mode" + (
-            f", native API deleted, then {polyfill[0]} loaded" if polyfill else ", native API"
+            f", native API deleted, then loaded: {provenance_of(polyfill[1], polyfill[0])}"
+            if polyfill
+            else ", native API"
         )
         # Virtual runs repeat too: idle callbacks under CDP virtual time were seen not to run
         # every time; a row that disagrees with itself is FLAKY there as well.

@@ -113,7 +113,8 @@ def resolve_files(source: Source) -> list[str]:
 def provenance_of(source: Source, what: str) -> str:
     """Where the code comes from, with the tarball's integrity hash for an npm package."""
     if source.package is None:
-        return f"{what}: {', '.join('conformance/node/' + f for f in source.files)}"
+        files = ", ".join("conformance/node/" + f for f in source.files)
+        return f"{what}, version {source.version}: {files}"
     integrity = _lock_entry(source.package).get("integrity", "integrity not recorded")
     files = ", ".join(source.files)
     return f"npm {source.package}@{source.version} ({integrity}); {what}: {files}"
@@ -527,7 +528,7 @@ JS_CANDIDATES: Final[Mapping[str, tuple[str, Source, str]]] = {
     ),
     "js-polyfill": (
         "userland",
-        Source(None, "1", ("shims/polyfill.js",), "script"),
+        Source(None, "2", ("shims/polyfill.js",), "script"),
         "idlespec's best userland polyfill, ported to JS",
     ),
 }

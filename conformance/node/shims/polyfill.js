@@ -109,6 +109,9 @@
   const MAX_HANDLE = 4294967295; // 2**32 - 1: the handle is an unsigned long
   const CLAMP_LEVEL = 5; // HTML timers: past this nesting level a delay under 4 ms becomes 4 ms
   const CLAMP_MS = 4;
+  // How late a zero-delay probe may run and still mean "idle": a real clock moves (µs)
+  // across the timer's round trip even on an idle loop; a task of 1 ms or more shows as busy.
+  const PROBE_SLACK_MS = 1;
   const EPSILON = 1e-9;
   const TWO_32 = 4294967296;
   const TWO_31 = 2147483648;
@@ -343,7 +346,7 @@
     }
   }
 
-  /** Queue a zero-delay timer: if it runs at the time it was set, the loop was idle.
+  /** Queue a zero-delay timer: if it runs within 1 ms of when it was set, the loop was idle.
    *
    * A zero-delay timer goes behind every task already queued, so any of them that took
    * time shows as lateness. When the loop visits its task sources in turn, only a timer
@@ -374,7 +377,7 @@
   function onProbe(setAt, trusted) {
     if (!(pending.size || runnable.size)) {
       armed = false;
-    } else if (hostNow() > setAt || !trusted || overdueTimeouts(setAt)) {
+    } else if (hostNow() - setAt >= PROBE_SLACK_MS || !trusted || overdueTimeouts(setAt)) {
       probe(); // the loop is busy, or not known to be idle, or timeouts go first
     } else {
       startIdlePeriod();
