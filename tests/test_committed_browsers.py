@@ -54,3 +54,11 @@ def test_every_bridge_vs_browser_difference_is_explained() -> None:
         "reports/browsers-polyfills"
     )
     assert "**unexplained**" not in committed
+    # ...and no explanation outlives its difference.
+    from idlespec.conformance.browsers.check import explanations
+
+    for polyfill, row in explanations():
+        assert (
+            f"## {polyfill}\n" in committed
+            and f"- `{row}`:" in committed.split(f"## {polyfill}\n", 1)[1].split("\n## ", 1)[0]
+        ), f"{polyfill} {row}: explained, but no longer differs"
