@@ -308,15 +308,14 @@ def _schema_error(
     # A step: schema.json's "oneOf" says it has exactly one action; that action's "if/then"
     # checks its fields (errors located at the step itself are said as the step's).
     step = error.instance
-    if where and isinstance(where[-1], int) and isinstance(step, Mapping):
-        if error.validator == "oneOf":
-            message = (
-                f"not a valid step {dict(step)!r}: a step has exactly one action "
-                f"({', '.join(ACTIONS)}) and only that action's fields"
-            )
-        elif "then" in error.schema_path:
-            keys = [k for k in step if k in ACTIONS]
-            message = f"not a valid {keys[0]!r} step: {dict(step)!r}: {error.message}"
+    if error.validator == "anyOf" and isinstance(step, Mapping):
+        keys = [k for k in step if k in ACTIONS]
+        message = (
+            f"not a valid step {dict(step)!r}: a step has exactly one action "
+            f"({', '.join(ACTIONS)}) and only that action's fields"
+            if len(keys) != 1
+            else f"not a valid {keys[0]!r} step: {dict(step)!r} (see schema.json)"
+        )
     return TableError(path, row, fieldpath, message)
 
 
