@@ -127,6 +127,10 @@ def test_a_browser_run_is_unsound_only_when_the_harness_broke(
     assert "unsound: engine@1: a: ERROR: boom" in out
     assert "unsound: gone@1: in the committed run, not in the fresh one" in out
     assert "unsound: dead@1: nothing ran" in out
+    # A candidate left out on purpose is said, not unsound.
+    assert main(["--not-run", "gone@1", str(new), str(old)]) == 1
+    out = capsys.readouterr().out
+    assert "gone@1: not run here" in out and "unsound: gone@1" not in out
 
 
 def test_polyfills_are_compared_row_by_row_between_the_bridge_and_chromium(tmp_path: Path) -> None:
