@@ -38,6 +38,7 @@ from .errors import MissingExtra
 from .expect import check
 from .rows import Row
 from .runner import CandidateRun, run_one
+from .scenario import DEFAULT_STEP_BUDGET
 from .trace import Trace
 from .verdicts import Verdict
 
@@ -323,7 +324,9 @@ def fuzz(candidate: Candidate, examples: int = 200) -> FuzzResult:
 
     tried = [0]
     # One run for the whole search: the candidate opens (and its clocks freeze) once.
-    run = CandidateRun(candidate, watchdog_s=5.0).__enter__()
+    # A fixed step budget: scaling it would run the reference on every random scenario too,
+    # doubling the search's cost.
+    run = CandidateRun(candidate, watchdog_s=5.0, step_budget=DEFAULT_STEP_BUDGET).__enter__()
 
     def breaks(scenario: Scenario) -> bool:
         tried[0] += 1

@@ -45,7 +45,7 @@ def _child(spec: str, cases: str | None, connection: Connection) -> None:
             if row_id is None:
                 return
             try:
-                trace = connector.trace(rows[row_id], run.step_budget)
+                trace = connector.trace(rows[row_id], run.budget_for(rows[row_id]))
                 connection.send(("trace", trace.to_json()))
             except BaseException as error:  # reported to the parent, which judges it
                 text = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -124,7 +124,7 @@ class CandidateRun:
         known: Mapping[str, str] | None = None,
         *,
         watchdog_s: float = DEFAULT_WATCHDOG_S,
-        step_budget: int = DEFAULT_STEP_BUDGET,
+        step_budget: int | None = None,
     ) -> None:
         self.candidate = candidate
         self.connector = connector_for(candidate)
@@ -217,20 +217,25 @@ class CandidateRun:
                 outcome.repetition_traces = [o.trace for o, _ in runs]
         return outcome, raw
 
-    def _budget(self, row: Row) -> int:
-        """The row's step budget.
+    @property
+    def scales_budget(self) -> bool:
+        """Whether each row's step budget scales with the reference's cost for it.
 
-        For a host-driven candidate it scales with the reference's cost for the row, so a
-        flood of tasks stops as soon as it is one; a candidate with a loop of its own keeps
-        the run's budget (its tasks are not the host's).
+        So it does for a host-driven candidate when no fixed budget was given: a flood of
+        tasks stops as soon as it is one. A candidate with a loop of its own keeps
+        DEFAULT_STEP_BUDGET (its tasks are not the host's).
         """
-        if self.step_budget != DEFAULT_STEP_BUDGET or not self.connector.host_driven:
-            return self.step_budget
-        return scaled_step_budget(row)
+        return self.step_budget is None and self.connector.host_driven
+
+    def budget_for(self, row: Row) -> int:
+        """The step budget of ``row`` in this run."""
+        if self.scales_budget:
+            return scaled_step_budget(row)
+        return DEFAULT_STEP_BUDGET if self.step_budget is None else self.step_budget
 
     def _attempt(self, row: Row, outcome: Outcome) -> None:
         connector = self.connector
-        budget = self._budget(row)
+        budget = self.budget_for(row)
         try:
             try:
                 with watchdog(self.watchdog_s):
@@ -247,7 +252,7 @@ class CandidateRun:
             outcome.timeout = f"step budget: more than {budget} tasks" + (
                 f" ({STEP_SCALE} times the reference's {reference_tasks(row)} for this row, "
                 f"at least {STEP_FLOOR})"
-                if budget != self.step_budget
+                if self.scales_budget
                 else ""
             )
         except KeyboardInterrupt:
@@ -279,7 +284,7 @@ def run_one(
     known: Mapping[str, str] | None = None,
     *,
     watchdog_s: float = DEFAULT_WATCHDOG_S,
-    step_budget: int = DEFAULT_STEP_BUDGET,
+    step_budget: int | None = None,
 ) -> Result:
     """Run one row in a run of its own (open, run, close); whatever happens, a result."""
     with CandidateRun(candidate, known, watchdog_s=watchdog_s, step_budget=step_budget) as run:
