@@ -241,23 +241,55 @@ def _remaining(
     return predicate
 
 
-def _remaining_value(trace: Trace, key: str) -> float | str:
+def _observation(trace: Trace, key: str) -> tuple[float, float] | str:
+    """(time, timeRemaining()) at a run (``a``, ``a@2``) or a sample (``a.s``), or why not."""
     match = LABEL_KEY.match(key)
     assert match is not None
     label, n, sample = match["label"], match["n"], match["sample"]
+    found: Call | Sample | None
     if sample:
         found = _sample(trace, label, n, sample)
         if found is None:
             return f"no sample {key!r} was taken"
-        value = found.remaining
     else:
-        call = _invocation(trace, label, n)
-        if call is None:
+        found = _invocation(trace, label, n)
+        if found is None:
             return f"{key!r} never ran"
-        value = call.remaining
-    if value is None:
+    if found.remaining is None:
         return f"{key!r}: timeRemaining() gave no number"
-    return value
+    return found.t, found.remaining
+
+
+def _remaining_value(trace: Trace, key: str) -> float | str:
+    seen = _observation(trace, key)
+    return seen if isinstance(seen, str) else seen[1]
+
+
+def _period_end(trace: Trace, key: str) -> float | str:
+    """When the idle period a run or sample saw ends: its time plus timeRemaining()."""
+    seen = _observation(trace, key)
+    return seen if isinstance(seen, str) else seen[0] + seen[1]
+
+
+def _relation(
+    value: Callable[[Trace, str], float | str],
+    holds: Callable[[float, float, float], bool],
+    what: str,
+    says: str,
+) -> Callable[[Mapping[str, str], Trace, float], list[str]]:
+    """A predicate relating two observations: for each ``left = right``, ``holds``."""
+
+    def predicate(expected: Mapping[str, str], trace: Trace, tol: float) -> list[str]:
+        problems = []
+        for left, right in expected.items():
+            a, b = value(trace, left), value(trace, right)
+            if isinstance(a, str) or isinstance(b, str):
+                problems.append(f"{what}: {a if isinstance(a, str) else b}")
+            elif not holds(a, b, tol):
+                problems.append(f"{what}: expected {left!r} ({a:g}) {says} {right!r} ({b:g})")
+        return problems
+
+    return predicate
 
 
 def _handles(expected: Mapping[str, int], trace: Trace, _tol: float) -> list[str]:
@@ -311,49 +343,6 @@ def _same_js_value(observed: Any, expected: Any) -> bool:
     if isinstance(observed, numbers) and isinstance(expected, numbers):
         return observed == expected
     return type(observed) is type(expected) and observed == expected
-
-
-def _remaining_le(expected: Mapping[str, str], trace: Trace, tol: float) -> list[str]:
-    """Each left key's timeRemaining() is at most the right key's (a deadline never grows)."""
-    problems = []
-    for left, right in expected.items():
-        a, b = _remaining_value(trace, left), _remaining_value(trace, right)
-        if isinstance(a, str) or isinstance(b, str):
-            problems.append(f"remaining_le: {a if isinstance(a, str) else b}")
-        elif not _le(a, b, tol):
-            problems.append(f"remaining_le: expected {left!r} ({a:g}) at most {right!r} ({b:g})")
-    return problems
-
-
-def _period_end(trace: Trace, key: str) -> float | str:
-    """When the idle period a call or sample saw ends: its time plus timeRemaining()."""
-    remaining = _remaining_value(trace, key)
-    if isinstance(remaining, str):
-        return remaining
-    match = LABEL_KEY.match(key)
-    assert match is not None
-    if match["sample"]:
-        sample = _sample(trace, match["label"], match["n"], match["sample"])
-        assert sample is not None  # _remaining_value found it
-        return sample.t + remaining
-    call = _invocation(trace, match["label"], match["n"])
-    assert call is not None
-    return call.t + remaining
-
-
-def _period_end_ge(expected: Mapping[str, str], trace: Trace, tol: float) -> list[str]:
-    """Each left key's period end (time + timeRemaining()) is no earlier than the right's."""
-    problems = []
-    for left, right in expected.items():
-        a, b = _period_end(trace, left), _period_end(trace, right)
-        if isinstance(a, str) or isinstance(b, str):
-            problems.append(f"period_end_ge: {a if isinstance(a, str) else b}")
-        elif not _ge(a, b, tol):
-            problems.append(
-                f"period_end_ge: expected {left!r}'s period to end ({a:g} ms) no earlier than "
-                f"{right!r}'s ({b:g} ms)"
-            )
-    return problems
 
 
 def _window(expected: Mapping[str, str], trace: Trace, _tol: float) -> list[str]:
@@ -423,8 +412,10 @@ _PREDICATES: dict[str, Callable[[Any, Trace, float], list[str]]] = {
     "reported_count": _reported_count,
     "final_time": _final_time,
     "binding": _binding,
-    "remaining_le": _remaining_le,
-    "period_end_ge": _period_end_ge,
+    # a deadline never grows: the left's timeRemaining() is at most the right's
+    "remaining_le": _relation(_remaining_value, _le, "remaining_le", "to be at most"),
+    # a later idle period ends no earlier: the left's time + timeRemaining() against the right's
+    "period_end_ge": _relation(_period_end, _ge, "period_end_ge", "to end no earlier than"),
     "window": _window,
     "reported_windows": _reported_windows,
     "quiescent": _quiescent,

@@ -305,8 +305,7 @@ def _schema_error(
     fieldpath = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in where)
     fieldpath = fieldpath.replace(".[", "[")
     message = error.message
-    # A step: schema.json's "oneOf" says it has exactly one action; that action's "if/then"
-    # checks its fields (errors located at the step itself are said as the step's).
+    # A step: schema.json's anyOf has one alternative per action.
     step = error.instance
     if error.validator == "anyOf" and isinstance(step, Mapping):
         keys = [k for k in step if k in ACTIONS]
@@ -343,13 +342,23 @@ def _check_row(path: Path, raw: Mapping[str, Any], vocabulary: SpecVocabulary) -
     labels: dict[str, str] = {}
     windows = {MAIN_WINDOW}
     actions: set[str] = set()
+    checks: set[str] = set()  # the binding checks its steps make
     blocks = [("steps", raw["steps"])] + [
         (f"later[{i}].steps", block["steps"]) for i, block in enumerate(raw.get("later", []))
     ]
     for where, steps in blocks:
-        _walk(steps, where, None, labels=labels, windows=windows, actions=actions, fail=fail)
+        _walk(
+            steps,
+            where,
+            None,
+            labels=labels,
+            windows=windows,
+            actions=actions,
+            checks=checks,
+            fail=fail,
+        )
     _check_references(raw, labels, windows, fail)
-    _check_expect(raw["expect"], "expect", labels, fail)
+    _check_expect(raw["expect"], "expect", _Defined(labels, windows, checks), fail)
     return Row(
         id=row_id,
         description=raw["description"],
@@ -386,6 +395,7 @@ def _walk(
     labels: dict[str, str],
     windows: set[str],
     actions: set[str],
+    checks: set[str],
     fail: Any,
 ) -> None:
     for index, step in enumerate(steps):
@@ -405,7 +415,6 @@ def _walk(
             labels[step["id"]] = "id"
         if action == "open_window":
             windows.add(step["open_window"])
-            labels.setdefault(f"window:{step['open_window']}", "window")
         if action == "return" and enclosing is None:
             raise fail(here, "'return' belongs in the body of a callback")
         retained = action == "sample" and "of" in step
@@ -427,7 +436,7 @@ def _walk(
                 enclosing is None or enclosing[0] != "post"
             ):
                 raise fail(here, f"{step['binding']!r} belongs in the body of an idle callback")
-            labels.setdefault(f"binding:{step['binding']}", "binding")
+            checks.add(step["binding"])
         if action == "repost" and enclosing is not None and step["repost"] != enclosing[1]:
             raise fail(here, f"repost names {step['repost']!r} inside the body of {enclosing[1]!r}")
         if "body" in step:
@@ -438,6 +447,7 @@ def _walk(
                 labels=labels,
                 windows=windows,
                 actions=actions,
+                checks=checks,
                 fail=fail,
             )
 
@@ -465,24 +475,32 @@ def _check_references(
         visit(block["steps"], f"later[{i}].steps")
 
 
-def _check_expect(
-    expect: Mapping[str, Any], where: str, labels: Mapping[str, str], fail: Any
-) -> None:
+@dataclass(frozen=True)
+class _Defined:
+    """What a row's steps define, for its expectation to name."""
+
+    labels: Mapping[str, str]  # label -> the action that defines it
+    windows: set[str]
+    checks: set[str]  # binding checks
+
+
+def _check_expect(expect: Mapping[str, Any], where: str, defined: _Defined, fail: Any) -> None:
+    labels = defined.labels
     for key, value in expect.items():
         here = f"{where}.{key}"
         if key == "any_of":
             for i, alternative in enumerate(value):
-                _check_expect(alternative, f"{here}[{i}]", labels, fail)
+                _check_expect(alternative, f"{here}[{i}]", defined, fail)
             continue
         if key == "binding":
             for name in value:
-                if labels.get(f"binding:{name}") != "binding":
+                if name not in defined.checks:
                     raise fail(f"{here}.{name}", f"no binding step of this row checks {name!r}")
             continue
         if key in ("window", "reported_windows"):
             named = value.values() if isinstance(value, Mapping) else value
             for window in named:
-                if window != MAIN_WINDOW and labels.get(f"window:{window}") != "window":
+                if window not in defined.windows:
                     raise fail(here, f"window {window!r} is never opened")
             if key == "reported_windows":
                 continue

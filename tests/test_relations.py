@@ -32,13 +32,19 @@ def _trace() -> Trace:
     ("expect", "problem"),
     [
         ({"remaining_le": {"a.after": "a.before"}}, None),
-        ({"remaining_le": {"a.before": "a.after"}}, "expected 'a.before' (45) at most 'a.after'"),
+        (
+            {"remaining_le": {"a.before": "a.after"}},
+            "expected 'a.before' (45) to be at most 'a.after'",
+        ),
         ({"remaining_le": {"a@2": "a@1"}}, None),
         ({"remaining_le": {"a.none": "a.before"}}, "no sample 'a.none' was taken"),
         ({"remaining_le": {"b": "a"}}, "'b' never ran"),
         ({"period_end_ge": {"a@2": "a@1"}}, None),
-        ({"period_end_ge": {"a@1": "a@2"}}, "'a@1''s period to end (50 ms) no earlier than"),
-        ({"period_end_ge": {"a.after": "a.before"}}, "(16.7 ms)"),
+        (
+            {"period_end_ge": {"a@1": "a@2"}},
+            "expected 'a@1' (50) to end no earlier than 'a@2' (100)",
+        ),
+        ({"period_end_ge": {"a.after": "a.before"}}, "'a.after' (16.7) to end no earlier than"),
         ({"window": {"a@1": "main", "a@2": "w2"}}, None),
         ({"window": {"a": "main"}}, "expected 'a' to run in 'main', observed ['main', 'w2']"),
         ({"window": {"b": "main"}}, "observed no run"),
