@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from .api import file_stem
 from .rows import Row, TableError
+from .tomlcache import parse_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,7 +89,7 @@ def load_notes(
     if not path.exists():
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise TableError(path, None, "", f"not valid TOML: {error}") from None
     extra = set(data) - {"summary", "note"}

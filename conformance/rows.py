@@ -18,18 +18,21 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Final
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import IdlespecError
+from .tomlcache import parse_toml, recall, remember
 from .wpt import load_assertions
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised by the py310 env only
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    import jsonschema
 
 CASES_DIR: Final = Path(__file__).parent / "cases"
 SCHEMA_PATH: Final = CASES_DIR / "schema.json"
@@ -220,7 +223,7 @@ class SpecVocabulary:
 @cache
 def spec_vocabulary(path: Path = SPEC_PATH) -> SpecVocabulary:
     """Load ``spec.toml``."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = parse_toml(path.read_text(encoding="utf-8"))
     return SpecVocabulary(
         data["bases"],
         data["anchors"],
@@ -233,9 +236,49 @@ def spec_vocabulary(path: Path = SPEC_PATH) -> SpecVocabulary:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: a run whose tables are all known valid (tomlcache) never needs it.
+    import jsonschema  # noqa: PLC0415
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+@cache
+def _schema_key() -> bytes:
+    """What a table's validation depends on besides its text: the schema and the validator."""
+    return SCHEMA_PATH.read_bytes() + f"\0jsonschema {version('jsonschema')}\0".encode()
+
+
+#: Digests of tables (with this schema and this jsonschema) this process has validated.
+_VALID: set[str] = set()
+
+
+def _valid_table(path: Path, text: str) -> Any:
+    """The table's data, parsed and validated against the schema.
+
+    Validating 240 rows against the schema cost about a third of a reference-only run. A
+    table whose exact text (with this schema and this jsonschema) has passed once is
+    remembered by its digest, in this process and in the cache folder
+    (:mod:`.tomlcache`), and not validated again. A table with errors is never remembered.
+
+    Raises:
+        TableError: the TOML does not parse, or the first schema error, by place.
+    """
+    try:
+        data = parse_toml(text)
+    except tomllib.TOMLDecodeError as error:
+        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    digest = hashlib.sha256(_schema_key() + text.encode()).hexdigest()
+    if digest in _VALID or recall("valid-tables", digest) is not None:
+        _VALID.add(digest)
+        return data
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise _schema_error(path, data, errors[0])
+    _VALID.add(digest)
+    remember("valid-tables", digest, "")
+    return data
 
 
 def table_files(cases_dir: Path = CASES_DIR) -> list[Path]:
@@ -283,13 +326,7 @@ def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row
         raise TableError(
             path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}"
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise TableError(path, None, "", f"not valid TOML: {error}") from None
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise _schema_error(path, data, errors[0])
+    data = _valid_table(path, path.read_text(encoding="utf-8"))
     return [_check_row(path, raw, vocabulary) for raw in data["row"]]
 
 

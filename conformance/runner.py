@@ -14,6 +14,7 @@ from typing import Any
 from idlespec.reference import GlobalClockFollower, TaskBudgetExceeded, wall_clock
 
 from .api import Candidate, CandidateCrashed, CandidateUnavailable
+from .candidates import ReferenceCandidate
 from .connectors import connector_for
 from .expect import check
 from .rows import Row
@@ -223,9 +224,14 @@ class CandidateRun:
 
         So it does for a host-driven candidate when no fixed budget was given: a flood of
         tasks stops as soon as it is one. A candidate with a loop of its own keeps
-        DEFAULT_STEP_BUDGET (its tasks are not the host's).
+        DEFAULT_STEP_BUDGET (its tasks are not the host's), and so does the reference: it is
+        the measure, and scaling would run each of its rows twice.
         """
-        return self.step_budget is None and self.connector.host_driven
+        return (
+            self.step_budget is None
+            and self.connector.host_driven
+            and not isinstance(self.candidate, ReferenceCandidate)
+        )
 
     def budget_for(self, row: Row) -> int:
         """The step budget of ``row`` in this run."""

@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 
 from .api import file_stem
 from .rows import Row, TableError, load_rows, rows_by_id
+from .tomlcache import parse_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,7 +147,7 @@ def load_known_failures(
     if not path.exists():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise TableError(path, None, "", f"not valid TOML: {error}") from None
     extra = set(data) - {"known-failures"}
