@@ -10,7 +10,9 @@ and follows the spec's algorithms wherever a page can see what they read:
 * **Idle periods.** A page cannot ask the loop whether a task is runnable, but it can ask a
   zero-delay timer: it is queued behind every task already queued, so if it runs at the very
   time it was set, nothing that took time ran before it. Such a *probe* is repeated until one
-  runs on time; that one starts the idle period. Then one callback runs per timer task (its
+  runs on time and no page timer is due but not yet run (its task is queued behind the
+  probe: the polyfill wraps ``clearTimeout`` too, so it knows which timers will never
+  run); that one starts the idle period. Then one callback runs per timer task (its
   microtasks run before the next), while ``now`` is before the deadline. The next period
   starts no earlier than the last one's deadline, frozen at its start (N-05).
 * **Deadlines.** ``min(period start + 50, the next pending timer, the next frame)``,
@@ -70,6 +72,7 @@ capped every period at one frame (16.7 ms) cannot pass them by coincidence eithe
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 from collections.abc import Callable
@@ -140,6 +143,7 @@ class Polyfill:
         self._gate = -math.inf  # the last period's deadline, frozen at its start (N-05)
         self._depth = 0  # timer nesting level of the running timer task, as far as known
         self._timers: list[float] = []  # expiries of the page's timers (a heap)
+        self._unrun: dict[int, float] = {}  # the page's timers not yet run nor cleared: expiry
         self._frames: set[int] = set()  # the page's pending animation frame callbacks
         self._last_frame: float | None = None  # the latest frame time seen
         self._frame_ms = _FRAME_MS
@@ -232,8 +236,11 @@ class Polyfill:
             self._host.now() - set_at >= _PROBE_SLACK_MS
             or not trusted
             or self._overdue_timeouts(set_at)
+            or self._page_timer_due()
         ):
-            self._probe()  # the loop is busy, or not known to be idle, or timeouts go first
+            # The loop is busy, or not known to be idle, or timeouts go first, or a page
+            # timer's task is queued behind this probe.
+            self._probe()
         else:
             self._start_idle_period()
 
@@ -270,6 +277,16 @@ class Polyfill:
         if self._frames:
             deadline = min(deadline, self._next_frame(now))
         return deadline
+
+    def _page_timer_due(self) -> bool:
+        """Whether a page timer's time has come but it has not run: its task is queued.
+
+        HTML removes a timer from the map of active timers when its wait ends and then
+        queues its task; a probe of ours due at the same moment can run first, but the loop
+        is not idle while that task waits (html#event-loop-processing-model step 5).
+        """
+        now = self._host.now()
+        return any(expiry <= now for expiry in self._unrun.values())
 
     def _forget_past_timers(self, now: float) -> bool:
         """Drop the page's timers whose time has come (they cap no more); any left?"""
@@ -359,11 +376,24 @@ class Polyfill:
         expiry = max(ms, 0)
         if self._depth > _CLAMP_LEVEL and expiry < _CLAMP_MS:
             expiry = _CLAMP_MS
-        timer = self._timer(callback, ms)
+        timer = 0
+
+        def run() -> None:
+            self._unrun.pop(timer, None)
+            callback()
+
+        timer = self._timer(run, ms)
         now = self._host.now()
         self._forget_past_timers(now)
         heapq.heappush(self._timers, now + expiry)
+        self._unrun[timer] = now + expiry
         return timer
+
+    def _page_clear_timeout(self, handle: object) -> None:
+        """The page's ``clearTimeout``: a cleared timer never runs (its cap lasts, as HTML's)."""
+        with contextlib.suppress(TypeError):  # what cannot be a long matches no timer
+            self._unrun.pop(to_long(handle), None)
+        self._clear_timeout(handle)
 
     def _page_request_frame(self, callback: Callable[[float], object]) -> int:
         """The page's ``requestAnimationFrame``: noted, so that frames cap idle deadlines."""
@@ -390,7 +420,7 @@ class _Page:
 
     def __init__(self, host: Host, polyfill: Polyfill) -> None:
         self.set_timeout = polyfill._page_set_timeout
-        self.clear_timeout = host.clear_timeout
+        self.clear_timeout = polyfill._page_clear_timeout
         self.request_animation_frame = polyfill._page_request_frame
         self.cancel_animation_frame = polyfill._page_cancel_frame
         self.now = host.now
@@ -404,8 +434,9 @@ class PolyfillCandidate(CandidateBase):
 
     name = "polyfill"
     # 2: an idle probe may run up to 1 ms late (version 1 needed a clock that stood still
-    # across a 0 ms timer, which a real browser's never does).
-    version = "2"
+    # across a 0 ms timer, which a real browser's never does). 3: no idle period while a
+    # page timer that is due has not run (its task is queued), found by a mutation row.
+    version = "3"
     kind: Literal["userland"] = "userland"
     provenance = "idlespec.shims.polyfill: the best a page can build on host primitives"
 

@@ -528,7 +528,7 @@ JS_CANDIDATES: Final[Mapping[str, tuple[str, Source, str]]] = {
     ),
     "js-polyfill": (
         "userland",
-        Source(None, "2", ("shims/polyfill.js",), "script"),
+        Source(None, "3", ("shims/polyfill.js",), "script"),
         "idlespec's best userland polyfill, ported to JS",
     ),
 }

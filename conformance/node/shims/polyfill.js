@@ -85,8 +85,8 @@
  *   requestAnimationFrame and cancelAnimationFrame are saved at install, as in Python, and
  *   the polyfill's own timers and frames use the saved ones.
  * - The Python polyfill hands the page a host with three primitives wrapped; here the
- *   window's setTimeout, requestAnimationFrame and cancelAnimationFrame are replaced
- *   (clearTimeout is not wrapped). A page timer's handler is called with the window as
+ *   window's setTimeout, clearTimeout, requestAnimationFrame and cancelAnimationFrame are
+ *   replaced. A page timer's handler is called with the window as
  *   this, as HTML does; extra setTimeout arguments are not passed on (nor in Python).
  * - IdleDeadline is an interface object on the window, shaped as WebIDL shapes one (the
  *   binding rows check it; Python has no such thing to check): calling or constructing it
@@ -277,6 +277,7 @@
   let gate = -Infinity; // the last period's deadline, frozen at its start (N-05)
   let depth = 0; // timer nesting level of the running timer task, as far as known
   const timers = []; // expiries of the page's timers (a heap)
+  const unrun = new Map(); // the page's timers not yet run nor cleared: id -> expiry
   const frames = new Set(); // the page's pending animation frame callbacks
   let lastFrame = null; // the latest frame time seen
   let frameMs = FRAME_MS;
@@ -377,8 +378,15 @@
   function onProbe(setAt, trusted) {
     if (!(pending.size || runnable.size)) {
       armed = false;
-    } else if (hostNow() - setAt >= PROBE_SLACK_MS || !trusted || overdueTimeouts(setAt)) {
-      probe(); // the loop is busy, or not known to be idle, or timeouts go first
+    } else if (
+      hostNow() - setAt >= PROBE_SLACK_MS ||
+      !trusted ||
+      overdueTimeouts(setAt) ||
+      pageTimerDue()
+    ) {
+      // The loop is busy, or not known to be idle, or timeouts go first, or a page timer's
+      // task is queued behind this probe.
+      probe();
     } else {
       startIdlePeriod();
     }
@@ -429,6 +437,20 @@
       deadline = Math.min(deadline, nextFrame(now));
     }
     return deadline;
+  }
+
+  /** Whether a page timer's time has come but it has not run: its task is queued. HTML
+   * removes a timer from the map of active timers when its wait ends and then queues its
+   * task; a probe due at the same moment can run first, but the loop is not idle while that
+   * task waits (html#event-loop-processing-model step 5). */
+  function pageTimerDue() {
+    const now = hostNow();
+    for (const expiry of unrun.values()) {
+      if (expiry <= now) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Drop the page's timers whose time has come (they cap no more); any left? */
@@ -560,12 +582,24 @@
       expiry = CLAMP_MS;
     }
     const id = timer(function () {
+      unrun.delete(id);
       Reflect.apply(callback, window, []); // HTML calls a handler with the WindowProxy as this
     }, ms);
     const now = hostNow();
     forgetPastTimers(now);
     heapPush(timers, now + expiry);
+    unrun.set(id, now + expiry);
     return id;
+  }
+
+  /** The page's clearTimeout: a cleared timer never runs (its cap lasts, as HTML's). */
+  function pageClearTimeout(handle) {
+    try {
+      unrun.delete(toLong(handle));
+    } catch (error) {
+      // what cannot be a long matches no timer; clearTimeout itself says so below
+    }
+    return clearTimeout_(handle);
   }
 
   /** The page's requestAnimationFrame: noted, so that frames cap idle deadlines. */
@@ -592,6 +626,7 @@
   }
 
   window.setTimeout = pageSetTimeout;
+  window.clearTimeout = pageClearTimeout;
   window.requestAnimationFrame = pageRequestFrame;
   window.cancelAnimationFrame = pageCancelFrame;
   window.requestIdleCallback = requestIdleCallback;
