@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import re
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,11 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import quoteattr
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised by the py310 env only
-    import tomli as tomllib
 
 import idlespec
 
@@ -47,6 +41,8 @@ from .rows import (
     spec_vocabulary,
     table_files,
 )
+from .strength import strength_lines, suite_strength
+from .tomlcache import parse_toml
 from .verdicts import MEANING, Verdict, reason
 
 RAW_DIR = "raw"
@@ -84,7 +80,7 @@ def suite_revision(files: Iterable[Path] | None = None) -> str:
 
 
 def _toml(path: Path) -> Any:
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return parse_toml(path.read_text(encoding="utf-8"))
 
 
 def _digest_data(digest: Any, name: str, data: Any) -> None:
@@ -290,6 +286,7 @@ def summarize(runs: Sequence[CandidateResults], rows: Sequence[Row]) -> dict[str
             "by_level": {lv: sum(1 for r in rows if r.level == lv) for lv in LEVELS},
         },
         "requirements": requirement_coverage(rows),
+        "strength": suite_strength(rows),
         "candidates": candidates,
     }
 
@@ -364,6 +361,7 @@ def summary_markdown(summary: Mapping[str, Any], notes: bool = True) -> str:
         lines.append("")
     uncovered = summary["requirements"]["uncovered"]
     lines += ["", f"Requirements with no row: {', '.join(uncovered) if uncovered else 'none'}.", ""]
+    lines += strength_lines(summary.get("strength"))
     noted = [c for c in summary["candidates"] if c.get("notes")] if notes else []
     if noted:
         lines += ["## Notes on third-party candidates", ""]
