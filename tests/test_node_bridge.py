@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,12 +10,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from engines import require_node
 
 from idlespec.conformance.api import CandidateUnavailable
 from idlespec.conformance.candidates import CandidateError, resolve_candidate
 from idlespec.conformance.node import bridge as bridge_module
 from idlespec.conformance.node.bridge import Bridge, BridgeError, JSError, find_node
-from idlespec.conformance.node.candidates import JS_CANDIDATES, node_modules
+from idlespec.conformance.node.candidates import JS_CANDIDATES
 from idlespec.conformance.rows import Row, load_rows, rows_by_id
 from idlespec.conformance.runner import CandidateRun, run_rows
 from idlespec.conformance.verdicts import Verdict
@@ -27,22 +27,9 @@ pytestmark = pytest.mark.engines
 SCHEMA = Path(bridge_module.__file__).with_name("protocol.schema.json")
 
 
-def _require_node() -> None:
-    """Without Node or the npm packages these tests cannot run; in CI that is a failure."""
-    missing = None
-    if find_node() is None:
-        missing = "Node.js is not installed"
-    elif not (node_modules() / "ric" / "package.json").is_file():
-        missing = f"the npm packages are not installed in {node_modules()} (npm ci)"
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"{missing}: .ci/run must install it")
-    if missing:
-        pytest.skip(missing)
-
-
 @pytest.fixture(autouse=True)
 def node() -> None:
-    _require_node()
+    require_node()
 
 
 ROWS = load_rows()

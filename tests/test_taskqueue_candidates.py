@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from engines import require_node
 
 from idlespec.conformance.api import CandidateBase, Host, HostWindow
 from idlespec.conformance.candidates import builtin_candidates, resolve_candidate
-from idlespec.conformance.node.bridge import find_node
-from idlespec.conformance.node.candidates import node_modules
 from idlespec.reference import Window
 from idlespec.reference.freeze import EPOCH
 from idlespec.shims.settimeout import SetTimeoutShim
@@ -37,19 +35,6 @@ HOSTABLE, EXCLUDED = builtin_hosting()
 IN_PROCESS = {
     name: bool(getattr(factory(), "in_process", True)) for name, factory in HOSTABLE.items()
 }
-
-
-def require_node() -> None:
-    """Without Node or the npm packages the JS candidates cannot run; in CI that is a failure."""
-    missing = None
-    if find_node() is None:
-        missing = "Node.js is not installed"
-    elif not (node_modules() / "ric" / "package.json").is_file():
-        missing = f"the npm packages are not installed in {node_modules()} (npm ci)"
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"{missing}: .ci/run must install it")
-    if missing:
-        pytest.skip(missing)
 
 
 CANDIDATES = [
