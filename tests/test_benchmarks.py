@@ -111,7 +111,14 @@ def test_a_tiny_run_of_the_callbacks_benchmark_gives_well_formed_records() -> No
     assert len(lines) == len(run.records)
     table = run.scale["callbacks"]
     assert table["columns"] == [1_000, 100_000, 1_000_000]
-    assert all(row["values"][0] is not None and row["values"][2] is None for row in table["rows"])
+    # Every part has its 1 000 point and none at a million (not run here), except a peer
+    # that is not installed here (trio is a dependency of tox -e bench only): none at all.
+    trio_missing = by_name["ric_vs_trio_run_sync_soon"]["status"] == "not run"
+    for row in table["rows"]:
+        if trio_missing and row["label"].startswith("trio "):
+            assert row["values"] == [None, None, None]
+        else:
+            assert row["values"][0] is not None and row["values"][2] is None, row
     block = br.render_block(
         {
             "command": "python benchmarks/run.py --smoke",
