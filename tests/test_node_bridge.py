@@ -108,7 +108,10 @@ def test_every_message_follows_the_published_schema(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(Bridge, "_send", tap_send)
     monkeypatch.setattr(Bridge, "_receive", tap_receive)
     wanted = ("deadlines", "idl", "exceptions", "windows")
-    rows = [r for r in ROWS if r.area in wanted][::3]
+    # A row whose loop stays busy for 2**32 ms makes a polyfill split its timeout into
+    # tens of thousands of timers: the same few messages, validated for most of a minute.
+    long = {"idl-timeout-zero-values-are-not-4294967295"}
+    rows = [r for r in ROWS if r.area in wanted and r.id not in long][::3]
     for name in (
         "js-polyfill",
         "npm:polyfill-library@4.8.0",
