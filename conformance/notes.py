@@ -12,20 +12,13 @@ of the WPT test or expectation file that shows the same behaviour.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from .api import file_stem
-from .rows import Row, TableError
-from .tomlcache import parse_toml
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised by the py310 env only
-    import tomli as tomllib
+from .rows import Row, TableError, read_toml
 
 NOTES_DIR: Final = Path(__file__).parent / "notes"
 SOURCE: Final = re.compile(r"^(?P<file>[^:\s]+):(?P<first>\d+)(?:-(?P<last>\d+))?$")
@@ -88,10 +81,7 @@ def load_notes(
     path = directory / f"{file_stem(candidate)}.toml"
     if not path.exists():
         return None
-    try:
-        data = parse_toml(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    data = read_toml(path)
     extra = set(data) - {"summary", "note"}
     if extra:
         raise TableError(

@@ -250,6 +250,18 @@ def _schema_key() -> bytes:
     return SCHEMA_PATH.read_bytes() + f"\0jsonschema {version('jsonschema')}\0".encode()
 
 
+def read_toml(path: Path, text: str | None = None) -> Any:
+    """A data file's TOML (``text``, or read from ``path``), parsed once per content.
+
+    Raises:
+        TableError: the text is not TOML (naming the file), never a parser traceback.
+    """
+    try:
+        return parse_toml(path.read_text(encoding="utf-8") if text is None else text)
+    except tomllib.TOMLDecodeError as error:
+        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+
+
 #: Digests of tables (with this schema and this jsonschema) this process has validated.
 _VALID: set[str] = set()
 
@@ -265,10 +277,7 @@ def _valid_table(path: Path, text: str) -> Any:
     Raises:
         TableError: the TOML does not parse, or the first schema error, by place.
     """
-    try:
-        data = parse_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    data = read_toml(path, text)
     digest = hashlib.sha256(_schema_key() + text.encode()).hexdigest()
     if digest in _VALID or recall("valid-tables", digest) is not None:
         _VALID.add(digest)

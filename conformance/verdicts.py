@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -11,13 +10,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from .api import file_stem
-from .rows import Row, TableError, load_rows, rows_by_id
-from .tomlcache import parse_toml
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised by the py310 env only
-    import tomli as tomllib
+from .rows import Row, TableError, load_rows, read_toml, rows_by_id
 
 EXPECTATIONS_DIR: Final = Path(__file__).parent / "expectations"
 
@@ -146,10 +139,7 @@ def load_known_failures(
     path = directory / f"{file_stem(candidate)}.toml"
     if not path.exists():
         return {}
-    try:
-        data = parse_toml(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise TableError(path, None, "", f"not valid TOML: {error}") from None
+    data = read_toml(path)
     extra = set(data) - {"known-failures"}
     if extra:
         raise TableError(path, None, ", ".join(sorted(extra)), "only [known-failures] is allowed")
