@@ -121,13 +121,6 @@ class _RecordingLoop(EventLoop):
         # candidates); it never starts one itself, so a bridge's pipe is never frozen.
         super().__init__(policy, freeze_global_clocks=False)
         self.reported: list[tuple[Window, Exception]] = []
-        #: How many tasks ran: what the row cost this candidate (the runner scales each
-        #: row's step budget from the reference's count).
-        self.tasks_run = 0
-
-    def _run_task(self, task: Any) -> None:
-        self.tasks_run += 1
-        super()._run_task(task)
 
     def report_an_exception(self, window: Window, error: Exception) -> None:
         super().report_an_exception(window, error)

@@ -30,16 +30,22 @@ class VirtualClock:
     the freezegun follower (:mod:`idlespec.reference.freeze`) is one.
     """
 
-    __slots__ = ("_listeners", "_now")
+    # ``now`` is a slot, not a property: the loop reads it several times per task, and a
+    # slot reads at C speed. It stays read-only: __setattr__ refuses every write, and the
+    # clock's own moves go through the slot's descriptor (_set_now).
+    __slots__ = {
+        "_listeners": "The listeners, called in order after every move.",
+        "now": "The current virtual time in ms since the time origin (read-only).",
+    }
+    now: float
+    _listeners: list[Listener]
 
     def __init__(self) -> None:
-        self._now = 0.0
-        self._listeners: list[Listener] = []
+        _set_now(self, 0.0)
+        object.__setattr__(self, "_listeners", [])
 
-    @property
-    def now(self) -> float:
-        """The current virtual time in ms since the time origin."""
-        return self._now
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"VirtualClock.{name} is read-only: move the clock with advance_to()")
 
     def advance_to(self, when: float) -> None:
         """Move the clock to ``when``.
@@ -47,11 +53,11 @@ class VirtualClock:
         Raises:
             ClockError: if ``when`` is earlier than now, or not a finite number.
         """
-        if not math.isfinite(when) or when < self._now:
-            raise ClockError(f"the virtual clock only moves forward: {self._now} -> {when}")
-        if when == self._now:
+        if not math.isfinite(when) or when < self.now:
+            raise ClockError(f"the virtual clock only moves forward: {self.now} -> {when}")
+        if when == self.now:
             return
-        self._now = when
+        _set_now(self, when)
         for listener in self._listeners:
             listener(when)
 
@@ -59,7 +65,7 @@ class VirtualClock:
         """Move the clock forward by ``ms`` milliseconds (``ms >= 0``)."""
         if not math.isfinite(ms) or ms < 0:
             raise ClockError(f"cannot advance the virtual clock by {ms} ms")
-        self.advance_to(self._now + ms)
+        self.advance_to(self.now + ms)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(now)`` after every move of the clock."""
@@ -69,3 +75,6 @@ class VirtualClock:
         """Stop calling ``listener``; a listener never added is ignored."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+
+_set_now: Callable[[VirtualClock, float], None] = VirtualClock.__dict__["now"].__set__

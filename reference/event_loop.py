@@ -53,17 +53,13 @@ class _TimerWait:
         self.completion_steps = completion_steps
 
 
-class _IdleTimeoutWait:
-    """The in-parallel part of requestIdleCallback step 6 for one handle."""
-
-    __slots__ = ("handle", "window")
-
-    def __init__(self, window: Window, handle: int) -> None:
-        self.window = window
-        self.handle = handle
-
-
-_Wait = _TimerWait | _IdleTimeoutWait
+# The loop's heap of in-parallel waits, in expiry order, holds two kinds of entry:
+#   (due, seq, wait)                  a timer's wait (a _TimerWait), and
+#   (due, tie, window index, handle)  requestIdleCallback step 6's wait for one handle,
+# where seq and tie are unique, so no comparison looks past them. The second kind is a
+# tuple of numbers only, which the garbage collector stops tracking: there is one per
+# pending callback with a timeout.
+_WaitEntry = tuple[float, int, _TimerWait] | tuple[float, int, int, int]
 
 
 class EventLoop:
@@ -98,6 +94,8 @@ class EventLoop:
         self.last_idle_period_start_time = 0.0
         #: The task being run now, if any.
         self.current_task: Task | None = None
+        #: How many tasks this loop has run, over all its runs.
+        self.tasks_run = 0
         self._windows: list[Window] = []
         self._queues = TaskQueues(policy.task_selection)
         self._microtasks: deque[tuple[Callable[[], object], Window]] = deque()
@@ -105,15 +103,17 @@ class EventLoop:
         self._seq = 0
         self._timer_key = 0
         # In-parallel waits, (due, tie, seq, wait): timers and rIC timeouts in expiry order.
-        self._waits: list[tuple[float, int, int, _Wait]] = []
+        self._waits: list[_WaitEntry] = []
         self._timer_waits: dict[int, dict[int, _TimerWait]] = {}
-        # Every window's map of active timers, (expiry, key, window), for computeDeadline.
-        self._active_timer_expiries: list[tuple[float, int, Window]] = []
+        #: Every same-loop window's map of active timers as one heap of (expiry, key,
+        #: window), for computeDeadline: its top is always an entry still in its map, so
+        #: ``active_timer_expiries[0][0]`` is the smallest value of them all.
+        self.active_timer_expiries: list[tuple[float, int, Window]] = []
         # Windows waiting for a rendering opportunity -> time they started waiting.
         self._frame_requests: dict[Window, float] = {}
         self._render_queued: set[Window] = set()
-        # Windows whose map of animation frame callbacks is not empty (computeDeadline).
-        self._windows_with_frame_callbacks: set[Window] = set()
+        #: The windows whose map of animation frame callbacks is not empty (computeDeadline).
+        self.windows_with_frame_callbacks: set[Window] = set()
         self._idle_step_due = True
         self._task_did_nothing = False
         self._running = False
@@ -146,7 +146,8 @@ class EventLoop:
 
     def current_high_resolution_time(self) -> float:
         """HR-TIME ``#dfn-current-high-resolution-time``: coarsened, time origin 0 (N-01)."""
-        return self.coarsen(self.clock.now)
+        now = self.clock.now
+        return now if self.policy.coarsening_ms == 0 else self.coarsen(now)
 
     def coarsen(self, timestamp: float) -> float:
         """HR-TIME ``#dfn-coarsen-time``: floor to ``policy.coarsening_ms`` (F-08; 0: off)."""
@@ -188,14 +189,19 @@ class EventLoop:
     ) -> None:
         """Queue a global task on ``source`` for ``window`` (default: the first window)."""
         target = window if window is not None else self.window
-        self.queue_task_for(target, source, lambda: self.invoke_callback(target, callback))
+        self.queue_task_for(target, source, self.invoke_callback, target, callback)
 
     def queue_task_for(
-        self, window: Window, source: str, steps: Callable[[], object], timer_nesting_level: int = 0
+        self,
+        window: Window,
+        source: str,
+        steps: Callable[..., object],
+        *args: object,
+        timer_nesting_level: int = 0,
     ) -> None:
-        """HTML ``#queue-a-global-task``: ``steps`` run as a task of ``window``'s document."""
+        """HTML ``#queue-a-global-task``: ``steps(*args)`` run as a task of ``window``'s document."""
         self._seq += 1
-        self._queues.append(Task(steps, window, source, self._seq, timer_nesting_level))
+        self._queues.append(Task(steps, window, source, self._seq, timer_nesting_level, args=args))
 
     def queue_microtask(self, callback: Callable[[], object], window: Window | None = None) -> None:
         """HTML ``#queue-a-microtask`` (exceptions are reported to ``window``)."""
@@ -204,7 +210,8 @@ class EventLoop:
     def perform_a_microtask_checkpoint(self) -> None:
         """HTML ``#perform-a-microtask-checkpoint``: run microtasks until there are none."""
         # step 1: if the event loop's performing a microtask checkpoint is true, return.
-        if self._performing_microtask_checkpoint:
+        # With the queue empty, steps 2-9 change nothing either: return as well.
+        if self._performing_microtask_checkpoint or not self._microtasks:
             return
         # step 2
         self._performing_microtask_checkpoint = True
@@ -225,8 +232,12 @@ class EventLoop:
         After the call, HTML's "clean up after running script" performs a microtask
         checkpoint (the script stack is empty then: nothing here nests callbacks).
         """
-        self._call(window, callback, *args)
-        self.perform_a_microtask_checkpoint()
+        try:
+            callback(*args)
+        except Exception as error:  # a callback may raise anything; the loop goes on
+            self.report_an_exception(window, error)
+        if self._microtasks:  # with none queued the checkpoint does nothing
+            self.perform_a_microtask_checkpoint()
 
     def _call(self, window: Window, callback: Callable[..., object], *args: object) -> None:
         try:
@@ -251,17 +262,7 @@ class EventLoop:
 
     def note_active_timer(self, window: Window, key: int, expiry: float) -> None:
         """Index a new entry of ``window``'s map of active timers for computeDeadline."""
-        heapq.heappush(self._active_timer_expiries, (expiry, key, window))
-
-    def earliest_active_timer(self) -> float | None:
-        """The smallest value in every same-loop window's map of active timers, or None."""
-        expiries = self._active_timer_expiries
-        while expiries:
-            _expiry, key, window = expiries[0]
-            if key in window.map_of_active_timers:
-                return expiries[0][0]
-            heapq.heappop(expiries)  # left the map: its wait completed
-        return None
+        heapq.heappush(self.active_timer_expiries, (expiry, key, window))
 
     def start_timer_wait(
         self, window: Window, key: int, ms: float, completion_steps: Callable[[], None]
@@ -282,7 +283,7 @@ class EventLoop:
     def _push_timer_wait(self, wait: _TimerWait) -> None:
         self._seq += 1
         wait.entry = self._seq
-        heapq.heappush(self._waits, (wait.due, self._seq, self._seq, wait))
+        heapq.heappush(self._waits, (wait.due, self._seq, wait))
 
     def _complete_timer_wait(self, wait: _TimerWait) -> None:
         # HTML #run-steps-after-a-timeout 4.4 run completionSteps; 4.5 remove
@@ -290,6 +291,10 @@ class EventLoop:
         del self._timer_waits[wait.window.index][wait.key]
         wait.completion_steps()
         del wait.window.map_of_active_timers[wait.key]
+        # Entries leave the maps only here: drop those that left from the heap's top.
+        expiries = self.active_timer_expiries
+        while expiries and expiries[0][1] not in expiries[0][2].map_of_active_timers:
+            heapq.heappop(expiries)
 
     # rIC timeouts -----------------------------------------------------------------------
 
@@ -303,24 +308,20 @@ class EventLoop:
         self._seq += 1
         tie = self._seq if self.policy.equal_timeout_expiry_order == "posting" else -self._seq
         due = expiry + self.policy.timeout_padding_ms
-        heapq.heappush(self._waits, (due, tie, self._seq, _IdleTimeoutWait(window, handle)))
+        heapq.heappush(self._waits, (due, tie, window.index, handle))
 
     # Animation frames and rendering -----------------------------------------------------
 
-    def any_window_has_animation_frame_callbacks(self) -> bool:
-        """Whether some same-loop window's map of animation frame callbacks is non-empty."""
-        return bool(self._windows_with_frame_callbacks)
-
     def note_animation_frame_requested(self, window: Window) -> None:
         """``window`` has animation frame callbacks: it wants the next rendering opportunity."""
-        self._windows_with_frame_callbacks.add(window)
+        self.windows_with_frame_callbacks.add(window)
         if window not in self._render_queued and window not in self._frame_requests:
             self._frame_requests[window] = self.clock.now
 
     def note_animation_frames_changed(self, window: Window) -> None:
         """After a removal: a window with no callbacks left no longer waits for a frame."""
         if not window.map_of_animation_frame_callbacks:
-            self._windows_with_frame_callbacks.discard(window)
+            self.windows_with_frame_callbacks.discard(window)
             self._frame_requests.pop(window, None)
 
     def note_rendering_done(self, window: Window) -> None:
@@ -354,9 +355,7 @@ class EventLoop:
                 del self._frame_requests[window]
                 self._render_queued.add(window)
                 self.queue_task_for(
-                    window,
-                    RENDERING_TASK_SOURCE,
-                    lambda window=window: update_the_rendering(window, vsync),  # type: ignore[misc]
+                    window, RENDERING_TASK_SOURCE, update_the_rendering, window, vsync
                 )
 
     # Fully active -----------------------------------------------------------------------
@@ -382,32 +381,34 @@ class EventLoop:
     def _peek_wait(self) -> float:
         waits = self._waits
         while waits:
-            due, _tie, seq, wait = waits[0]
-            if isinstance(wait, _TimerWait) and wait.entry != seq:
-                heapq.heappop(waits)  # paused since it was pushed
+            entry = waits[0]
+            if len(entry) == 3 and entry[2].entry != entry[1]:
+                heapq.heappop(waits)  # a timer's wait, paused since it was pushed
                 continue
-            return due
+            return entry[0]
         return math.inf
 
     def _run_parallel_steps(self) -> None:
         """Complete every in-parallel event whose time has come, in time order."""
         now = self.clock.now
+        waits = self._waits
+        if not self._frame_requests and (not waits or waits[0][0] > now):
+            return  # nothing is due (most turns): skip the search below
         while True:
             wait_due = self._peek_wait()
             vsync = self._next_rendering_opportunity() if self._frame_requests else None
             if vsync is not None and vsync <= now and vsync < wait_due:
                 self._take_rendering_opportunity(vsync)
             elif wait_due <= now:
-                wait = heapq.heappop(self._waits)[3]
-                if isinstance(wait, _TimerWait):
-                    self._complete_timer_wait(wait)
+                entry = heapq.heappop(waits)
+                if len(entry) == 3:
+                    self._complete_timer_wait(entry[2])
                 else:
                     # rIC step 6.4: queue a task on the idle-task task source to run the
                     # invoke idle callback timeout algorithm with handle and window.
+                    window, handle = self._windows[entry[2]], entry[3]
                     self.queue_task_for(
-                        wait.window,
-                        IDLE_TASK_SOURCE,
-                        lambda wait=wait: invoke_idle_callback_timeout(wait.window, wait.handle),  # type: ignore[misc]
+                        window, IDLE_TASK_SOURCE, invoke_idle_callback_timeout, window, handle
                     )
             else:
                 return
@@ -433,21 +434,6 @@ class EventLoop:
                     candidates.append(gate)
         earliest = min(candidates)
         return None if earliest == math.inf else earliest
-
-    def _run_task(self, task: Task) -> None:
-        self.current_task = task
-        self._task_did_nothing = False
-        try:
-            task.steps()
-        finally:
-            self.current_task = None
-        # HTML processing model step 2.7 (after the task): perform a microtask checkpoint.
-        self.perform_a_microtask_checkpoint()
-        # N-04: step 5 runs again after any task that did something. An invoke task that
-        # ran no callback does not count, or a literal loop (Policy.skip_empty_idle_periods
-        # False) would start empty idle periods at one instant for ever.
-        if not self._task_did_nothing:
-            self._idle_step_due = True
 
     def run(
         self,
@@ -501,21 +487,40 @@ class EventLoop:
     def _run(self, until: float | None, max_tasks: int | None, budget: float | None) -> bool:
         limit = min(math.inf if until is None else until, math.inf if budget is None else budget)
         queues = self._queues
-        tasks_run = 0
+        last_task = math.inf if max_tasks is None else self.tasks_run + max_tasks
         self._idle_step_due = True
         # Whatever queued microtasks before run() ran in a script: its checkpoint comes first.
         self.perform_a_microtask_checkpoint()
+        clock, waits = self.clock, self._waits
         while True:
-            self._run_parallel_steps()
-            if self.clock.now > limit:
+            now = clock.now
+            if self._frame_requests or (waits and waits[0][0] <= now):
+                self._run_parallel_steps()  # (most turns have nothing due)
+            if now > limit:
                 return False  # a callback was busy past the limit
+            # HTML processing model steps 1-2: take the oldest runnable task and run it.
             task = queues.take_runnable()
             if task is not None:
-                if max_tasks is not None and tasks_run >= max_tasks:
+                if self.tasks_run >= last_task:
                     queues.push_front(task)
                     raise TaskBudgetExceeded(f"more than {max_tasks} tasks")
-                tasks_run += 1
-                self._run_task(task)
+                self.tasks_run += 1
+                self.current_task = task
+                self._task_did_nothing = False
+                try:
+                    task.steps(*task.args)
+                finally:
+                    self.current_task = None
+                # Step 2.7 (after the task): perform a microtask checkpoint (with none
+                # queued it does nothing).
+                if self._microtasks:
+                    self.perform_a_microtask_checkpoint()
+                # N-04: step 5 runs again after any task that did something. An invoke task
+                # that ran no callback does not count, or a literal loop
+                # (Policy.skip_empty_idle_periods False) would start empty idle periods at
+                # one instant for ever.
+                if not self._task_did_nothing:
+                    self._idle_step_due = True
                 continue
             # HTML step 5: a window event loop with no runnable task.
             if self._idle_step_due:

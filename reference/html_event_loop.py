@@ -9,6 +9,7 @@ tasks, **5 idle periods**, 6 workers). The loop machine that decides *when* step
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .idle import start_an_idle_period
@@ -39,6 +40,9 @@ def _get_deadline_for(loop: EventLoop, win: Window) -> Callable[[], float]:
     # win's relevant settings object's cross-origin isolated capability". One coarsening
     # resolution is modelled (Policy.coarsening_ms), whatever the window.
     del win
+    if loop.policy.coarsening_ms == 0:
+        # Coarsening to no resolution returns its input: getDeadline is computeDeadline.
+        return partial(compute_deadline, loop)
 
     def get_deadline() -> float:
         return loop.coarsen(compute_deadline(loop))
@@ -62,16 +66,16 @@ def compute_deadline(loop: EventLoop) -> float:
     #   5.2.3.2 timerCallbackEstimates is the values of its map of active timers;
     #   5.2.3.3 for each timeoutDeadline of timerCallbackEstimates, if it is less than
     #   deadline, set deadline to it.
-    # The loop keeps both answers at hand across all windows (a set of windows with frame
-    # callbacks, a heap of active timers) rather than walking every map on every call: this
-    # runs before each idle callback and on every timeRemaining().
-    has_pending_renders = (
-        loop.policy.pending_rendering_updates == "always"
-        or loop.any_window_has_animation_frame_callbacks()
+    # The loop keeps both answers at hand across all windows (the set of windows with frame
+    # callbacks; one heap of every active timer, its top the smallest) rather than walking
+    # every map on every call: this runs before each idle callback and on every
+    # timeRemaining().
+    has_pending_renders = loop.policy.pending_rendering_updates == "always" or bool(
+        loop.windows_with_frame_callbacks
     )
-    earliest_timer = loop.earliest_active_timer()
-    if earliest_timer is not None and earliest_timer < deadline:
-        deadline = earliest_timer
+    timers = loop.active_timer_expiries
+    if timers and timers[0][0] < deadline:
+        deadline = timers[0][0]
     # 5.2.4 if hasPendingRenders, nextRenderDeadline is the last render opportunity time plus
     # 1000 / the current refresh rate; if it is less than deadline, return it.
     if has_pending_renders:

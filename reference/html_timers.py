@@ -49,7 +49,6 @@ def clear_timeout(window: Window, handle: object) -> None:
 def timer_initialisation_steps(window: Window, handler: Callable[[], object], timeout: int) -> int:
     """HTML ``#timer-initialisation-steps`` (repeat false, no previousId)."""
     loop = window.loop
-    ids = window.map_of_settimeout_and_setinterval_ids
     # HTML #timer-initialisation-steps step 1: thisArg (the handler is called with none).
     # step 2: id is an integer > 0 not already in the map of setTimeout and setInterval IDs.
     window.timer_identifier += 1
@@ -64,34 +63,62 @@ def timer_initialisation_steps(window: Window, handler: Callable[[], object], ti
     if nesting_level > _NESTING_CLAMP_LEVEL and timeout < _NESTING_CLAMP_MS:
         timeout = _NESTING_CLAMP_MS
     # steps 6-7: realm and initiating script (nothing to model).
-    # step 8: uniqueHandle is null until step 12.
-    unique_handle: list[int] = []
-
-    # step 9: task runs these steps.
-    def task_steps() -> None:
-        # 9.1-9.2 abort if id is gone from the map or now names another timer (cleared).
-        if ids.get(timer_id) != unique_handle[0]:
-            return
-        # 9.3 (timing info) n/a. 9.4 invoke the handler; report an exception it throws.
-        loop.invoke_callback(window, handler)
-        # 9.5-9.6 abort if the id was cleared or reused meanwhile. 9.7 (repeat) n/a.
-        # 9.8 otherwise remove map of setTimeout and setInterval IDs[id].
-        if ids.get(timer_id) == unique_handle[0]:
-            del ids[timer_id]
-
-    # step 10: task's timer nesting level is nesting level + 1.
-    # step 11: completionStep queues a global task on the timer task source to run task.
-    def completion_step() -> None:
-        loop.queue_task_for(window, TIMER_TASK_SOURCE, task_steps, nesting_level + 1)
-
+    # steps 8-11: uniqueHandle (null until step 12), the task's steps and completionStep.
+    timer = _Timer(window, handler, timer_id, nesting_level)
     # step 12: uniqueHandle is the result of running steps after a timeout.
-    unique_handle.append(
-        run_steps_after_a_timeout(window, _SET_TIMEOUT_ORDERING, timeout, completion_step)
+    timer.unique_handle = run_steps_after_a_timeout(
+        window, _SET_TIMEOUT_ORDERING, timeout, timer.completion_step
     )
     # step 13: map of setTimeout and setInterval IDs[id] is uniqueHandle.
-    ids[timer_id] = unique_handle[0]
+    window.map_of_settimeout_and_setinterval_ids[timer_id] = timer.unique_handle
     # step 14
     return timer_id
+
+
+class _Timer:
+    """Steps 8-11 of the timer initialisation steps for one timer: its task and completionStep.
+
+    One object with two methods rather than two closures: a page may hold many thousands of
+    pending timers, and closures cost a cell per variable they capture.
+    """
+
+    __slots__ = ("handler", "nesting_level", "timer_id", "unique_handle", "window")
+
+    def __init__(
+        self, window: Window, handler: Callable[[], object], timer_id: int, nesting_level: int
+    ) -> None:
+        self.window = window
+        self.handler = handler
+        self.timer_id = timer_id
+        self.nesting_level = nesting_level
+        # step 8: uniqueHandle is null (set at step 12).
+        self.unique_handle = -1
+
+    def task_steps(self) -> None:
+        """Step 9: the steps of the timer's task."""
+        window = self.window
+        ids = window.map_of_settimeout_and_setinterval_ids
+        # 9.1-9.2 abort if id is gone from the map or now names another timer (cleared).
+        if ids.get(self.timer_id) != self.unique_handle:
+            return
+        # 9.3 (timing info) n/a. 9.4 invoke the handler; report an exception it throws.
+        window.loop.invoke_callback(window, self.handler)
+        # 9.5-9.6 abort if the id was cleared or reused meanwhile. 9.7 (repeat) n/a.
+        # 9.8 otherwise remove map of setTimeout and setInterval IDs[id].
+        if ids.get(self.timer_id) == self.unique_handle:
+            del ids[self.timer_id]
+
+    def completion_step(self) -> None:
+        """Step 11: queue a global task on the timer task source to run the task.
+
+        The task's timer nesting level is nesting level + 1 (step 10).
+        """
+        self.window.loop.queue_task_for(
+            self.window,
+            TIMER_TASK_SOURCE,
+            self.task_steps,
+            timer_nesting_level=self.nesting_level + 1,
+        )
 
 
 def run_steps_after_a_timeout(

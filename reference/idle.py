@@ -32,7 +32,7 @@ def request_idle_callback(window: Window, callback: object, options: object = No
     # WebIDL conversions run before the method steps, callback first: a failed
     # conversion consumes no handle.
     check_callback(callback)
-    timeout = convert_idle_request_options(options)
+    timeout = None if options is None else convert_idle_request_options(options)
     loop = window.loop
 
     # rIC #the-requestidlecallback-method step 1: window is this Window object.
@@ -95,9 +95,7 @@ def start_an_idle_period(window: Window, get_deadline: GetDeadlineTime) -> None:
         runnable.update(pending)
         pending.clear()
     # step 6: queue a task on the idle-task task source to invoke idle callbacks.
-    loop.queue_task_for(
-        window, IDLE_TASK_SOURCE, lambda: invoke_idle_callbacks(window, get_deadline)
-    )
+    loop.queue_task_for(window, IDLE_TASK_SOURCE, invoke_idle_callbacks, window, get_deadline)
 
 
 def user_agent_delays_idle_period(window: Window) -> bool:
@@ -150,7 +148,7 @@ def invoke_idle_callbacks(window: Window, get_deadline: GetDeadlineTime) -> None
         # natural reading, R-37).
         if window.list_of_runnable_idle_callbacks:
             loop.queue_task_for(
-                window, IDLE_TASK_SOURCE, lambda: invoke_idle_callbacks(window, get_deadline)
+                window, IDLE_TASK_SOURCE, invoke_idle_callbacks, window, get_deadline
             )
         return
     loop.note_idle_task_did_nothing()

@@ -144,6 +144,8 @@ def to_unsigned_long(value: object) -> int:
     NaN, +-0 and +-Infinity give 0; anything else is truncated toward zero and taken
     modulo 2**32.
     """
+    if type(value) is int and 0 <= value < _TWO_32:
+        return value  # already an unsigned long: the steps below would return it as is
     x = to_number(value)
     if math.isnan(x) or math.isinf(x) or x == 0:
         return 0
@@ -186,7 +188,7 @@ def convert_idle_request_options(options: object) -> int | None:
     """
     if options is None or options is UNDEFINED:
         return None
-    if not isinstance(options, Mapping):
+    if type(options) is not dict and not isinstance(options, Mapping):
         if _is_js_object(options):
             return None  # an Object without a timeout property
         raise TypeError(f"IdleRequestOptions must be an object, not {type(options).__name__}")

@@ -141,3 +141,10 @@ def test_the_loop_takes_its_clock_as_an_argument() -> None:
     loop.window.set_timeout(lambda: seen.append(loop.now), 5)
     loop.run()
     assert seen == [105.0] and clock.now == 105.0
+
+
+def test_now_is_read_only() -> None:
+    clock = VirtualClock()
+    with pytest.raises(AttributeError, match="read-only"):
+        clock.now = 5.0  # type: ignore[misc]
+    assert clock.now == 0.0

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from idlespec.reference import EventLoop, IdleDeadline, TaskBudgetExceeded
+from idlespec.reference.policy import TaskSelection
 from idlespec.reference.tasks import Task, TaskQueues
 
 from conftest import Recorder
@@ -89,9 +90,10 @@ def test_round_robin_visits_sources_in_turn() -> None:
     assert order[-1] == "o1"
 
 
-def test_task_queues_put_back_and_count() -> None:
+@pytest.mark.parametrize("selection", ["oldest-first", "round-robin"])
+def test_task_queues_put_back_and_count(selection: TaskSelection) -> None:
     loop = EventLoop()
-    queues = TaskQueues("oldest-first")
+    queues = TaskQueues(selection)
     first = Task(lambda: None, loop.window, "s", 1)
     queues.append(first)
     queues.append(Task(lambda: None, loop.window, "s", 2))
@@ -102,6 +104,38 @@ def test_task_queues_put_back_and_count() -> None:
     assert queues.take_runnable() is first
     assert queues.take_runnable() is not None
     assert queues.take_runnable() is None
+
+
+def test_oldest_first_skips_the_heads_of_inactive_windows_and_keeps_them() -> None:
+    loop = EventLoop()
+    second, third = loop.open_window(), loop.open_window()
+    queues = TaskQueues("oldest-first")
+    tasks = [Task(lambda: None, w, "s", seq) for seq, w in enumerate([second, third, loop.window])]
+    for task in tasks:
+        queues.append(task)
+    second.fully_active = third.fully_active = False
+    assert queues.take_runnable() is tasks[2]
+    assert queues.take_runnable() is None
+    third.fully_active = True
+    assert queues.take_runnable() is tasks[1]
+    second.fully_active = True
+    assert queues.take_runnable() is tasks[0]
+
+
+def test_microtasks_a_task_queues_outside_any_callback_run_right_after_it() -> None:
+    loop = EventLoop()
+    order: list[str] = []
+    # The task's steps queue a microtask directly (no callback, so no "clean up after running
+    # script" checkpoint): the checkpoint after the task (processing model step 2.7) runs it,
+    # before the next task.
+    loop.queue_task_for(loop.window, "s", loop.queue_microtask, lambda: order.append("micro"))
+    loop.queue_task(lambda: order.append("next task"))
+    loop.run()
+    assert order == ["micro", "next task"]
+
+
+def test_coarsen_with_no_resolution_returns_its_input() -> None:
+    assert EventLoop().coarsen(1.23456789) == 1.23456789
 
 
 # --- run() ---------------------------------------------------------------------------------
