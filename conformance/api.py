@@ -27,7 +27,8 @@ watchdog hit. ``open()`` may raise :class:`CandidateUnavailable`: every row is t
 UNSUPPORTED with its message (for example, Node is not installed). ``in_process`` says
 whether the candidate's code runs as Python in this process: only then are Python's global
 clocks (``time.monotonic``, ``datetime.now``, ...) frozen to the virtual clock while its rows
-run, since the freeze would hang any pipe or socket.
+run, since the freeze would hang any pipe or socket. ``reads_global_clocks = False`` says the
+code never reads them (the reference's own), so no freeze is needed.
 
 This module imports only the reference's host types, so a candidate that uses it does not
 load the harness.
@@ -267,6 +268,8 @@ class CandidateBase:
     provenance: str = ""
     #: Whether its code runs as Python in this process (then global clocks are frozen).
     in_process: ClassVar[bool] = True
+    #: Whether its code may read Python's global clocks (False: no freeze is needed).
+    reads_global_clocks: ClassVar[bool] = True
     unsupported_actions: frozenset[str] = frozenset()
 
     def unsupported_row(self, row: Row) -> str | None:

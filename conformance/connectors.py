@@ -45,8 +45,18 @@ class Connector:
 
     @property
     def in_process(self) -> bool:
-        """Whether the candidate runs as Python in this process (then clocks are frozen)."""
+        """Whether the candidate runs as Python in this process."""
         return bool(getattr(self.candidate, "in_process", True))
+
+    @property
+    def freezes_global_clocks(self) -> bool:
+        """Whether its rows run with Python's global clocks frozen to the virtual clock.
+
+        Only for a candidate whose code runs in this process and may read those clocks: a
+        freeze around a pipe or a socket would hang it, and one around code that never reads
+        them (the reference) only costs the start of freezegun.
+        """
+        return self.in_process and bool(getattr(self.candidate, "reads_global_clocks", True))
 
     def unsupported(self, row: Row) -> str | None:
         """Why the candidate cannot express ``row``, or None."""

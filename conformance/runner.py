@@ -114,7 +114,8 @@ class CandidateRun:
     """One candidate, open for a run of rows.
 
     Entering opens the candidate (its connector's ``open``) and, for a candidate that runs
-    as Python in this process, starts the global-clock freeze once for the whole run;
+    as Python in this process and may read the global clocks, starts the global-clock freeze
+    once for the whole run;
     leaving stops both. :meth:`run` runs one row, whatever the candidate does: a crash is
     ERROR, a hang TIMEOUT, and after either the candidate is restarted before the next row.
     """
@@ -149,7 +150,7 @@ class CandidateRun:
             self.connector.open()
         except CandidateUnavailable as why:
             self.unavailable = str(why) or "the candidate is not available here"
-        if self.connector.in_process:
+        if self.connector.freezes_global_clocks:
             self._follower = GlobalClockFollower().__enter__()
         return self
 
