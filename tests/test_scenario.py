@@ -402,3 +402,25 @@ def test_retained_deadline_samples_and_chain_end_label() -> None:
     assert check({"did_timeout": {"a.s": False}}, trace, 0.001) != []
     assert check({"did_timeout": {"a.zz": False}}, trace, 0.001) != []
     assert check({"sequence": ["a", "c-end"]}, trace, 0.001) == []
+
+
+def test_a_trace_as_json_is_what_asdict_gives_and_round_trips() -> None:
+    from dataclasses import asdict
+
+    from idlespec.conformance.candidates import ReferenceCandidate
+    from idlespec.conformance.connectors import connector_for
+    from idlespec.conformance.rows import load_rows
+    from idlespec.conformance.trace import Reported, Trace
+
+    connector = connector_for(ReferenceCandidate())
+    for row in load_rows():
+        if "binding" in row.actions:
+            continue
+        trace = connector.trace(row)
+        trace.reported.append(Reported("main", "TypeError", "x"))
+        trace.binding["typeof"] = {"nested": [1, 2]}
+        as_json = trace.to_json()
+        assert as_json == asdict(trace)
+        assert list(as_json) == list(asdict(trace))
+        assert as_json["binding"]["typeof"] is not trace.binding["typeof"]
+        assert Trace.from_json(as_json) == trace
