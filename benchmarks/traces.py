@@ -14,37 +14,41 @@ by a microsecond, or reordered two timers, changes a line here.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from idlespec.conformance.candidates import ReferenceCandidate, resolve_candidate
 from idlespec.conformance.connectors import connector_for
 from idlespec.conformance.levels import CONFORMING_ALTERNATIVES
-from idlespec.conformance.rows import load_rows
+from idlespec.conformance.rows import Row, load_rows
 from idlespec.conformance.scenario import Interpreter
+from idlespec.conformance.trace import Trace
 from idlespec.reference import GlobalClockFollower, Policy
+
+
+def _line(plan: str, row: Row, trace: Callable[[Row], Trace]) -> str:
+    try:
+        return f"{plan} {row.id} {trace(row)!r}"
+    except Exception as error:  # a raise is recorded, as the row's outcome
+        return f"{plan} {row.id} RAISED {type(error).__name__}: {error}"
 
 
 def lines() -> list[str]:
     """One line per plan and row, in a fixed order."""
     rows = load_rows()
-    out: list[str] = []
+    plans: list[tuple[str, Callable[[Row], Trace]]] = [
+        (
+            name,
+            lambda row, policy=policy: Interpreter(row, ReferenceCandidate().install, policy).run(),
+        )
+        for name, policy in [("defaults", Policy()), *CONFORMING_ALTERNATIVES.items()]
+    ]
+    plans += [
+        (spec, connector_for(resolve_candidate(spec)).trace)
+        for spec in ("polyfill", "settimeout-shim")
+    ]
     with GlobalClockFollower():
-        plans = [("defaults", Policy()), *CONFORMING_ALTERNATIVES.items()]
-        for name, policy in plans:
-            for row in rows:
-                try:
-                    trace = Interpreter(row, ReferenceCandidate().install, policy).run()
-                    out.append(f"{name} {row.id} {trace!r}")
-                except Exception as error:  # a raise is recorded, as the row's outcome
-                    out.append(f"{name} {row.id} RAISED {type(error).__name__}: {error}")
-        for spec in ("polyfill", "settimeout-shim"):
-            connector = connector_for(resolve_candidate(spec))
-            for row in rows:
-                try:
-                    out.append(f"{spec} {row.id} {connector.trace(row)!r}")
-                except Exception as error:  # as above
-                    out.append(f"{spec} {row.id} RAISED {type(error).__name__}: {error}")
-    return out
+        return [_line(name, row, trace) for name, trace in plans for row in rows]
 
 
 def main(argv: list[str]) -> int:

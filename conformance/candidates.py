@@ -58,7 +58,7 @@ class ReferenceCandidate(CandidateBase):
     version = idlespec.__version__
     kind: Literal["native"] = "native"
     provenance = "idlespec.reference (the executable spec)"
-    #: The reference reads only its virtual clock (tests/test_runner.py runs every row with
+    #: The reference reads only its virtual clock (tests/test_clock_freeze_in_runs.py runs every row with
     #: Python's global clocks made to raise), so its runs need no freeze.
     reads_global_clocks = False
 
