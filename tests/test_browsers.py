@@ -63,7 +63,9 @@ def test_a_live_trace_is_real_time_within_the_spec_bounds(chromium: CandidateRun
     assert trace is not None
     (call,) = [c for c in trace["calls"] if c["kind"] == "idle"]
     assert 0 <= call["remaining"] <= 20 + 1.0
-    assert trace["quiescent"] and 200 <= trace["final_time"] <= 400
+    # The row ends after 200 ms of page time; the upper bound only catches a unit slip
+    # (seconds or microseconds), not a slow machine, which may run late.
+    assert trace["quiescent"] and 200 <= trace["final_time"] < 2000
 
 
 def test_rows_a_page_cannot_express_are_unsupported_with_the_reason(
@@ -104,8 +106,12 @@ def test_a_polyfill_loads_into_chromium_after_the_native_api_is_deleted() -> Non
     assert "chromium+npm:jsdom@29.1.1" not in available_candidates()
     candidate = resolve_candidate("chromium+npm:requestidlecallback-polyfill@1.0.2")
     with CandidateRun(candidate) as run:
-        # Its deadline is 50 ms from the request, blind to a pending 20 ms timer.
-        capped = run.run(INDEX["deadlines-pending-timer-caps"])
-        assert capped.raw_verdict is Verdict.FAIL, capped.outcome
+        # Native Chromium throws TypeError for a null callback; the polyfill accepts any
+        # callback and throws later, from its timer. That failure is synchronous, so a busy
+        # machine cannot turn it into FLAKY (a live deadline row did once in CI: its 1 ms
+        # timer ran 18 ms late in one repetition and past the 20 ms timer in another).
+        nullish = run.run(INDEX["idl-callback-nullish-throws-typeerror"])
+        assert nullish.raw_verdict is Verdict.FAIL, nullish.outcome
+        assert any("observed none" in m for m in nullish.outcome.mismatches), nullish.outcome
         assert run.run(INDEX["fifo-callbacks-run-in-posting-order"]).raw_verdict is Verdict.PASS
     assert "sha512-" in candidate.provenance
