@@ -12,9 +12,8 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import idlespec
 from idlespec.reference import Window
@@ -31,6 +30,9 @@ from .api import (
 )
 from .connectors import CONNECTORS, is_candidate
 from .errors import CandidateError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoints
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -126,6 +128,14 @@ def builtin_candidates() -> dict[str, Callable[[], Candidate]]:
     return found
 
 
+def _entry_points() -> EntryPoints:
+    # Imported here: importlib.metadata costs about 40 ms, which a run of built-in
+    # candidates (resolved before any entry point is looked up) never needs.
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
+    return entry_points(group=ENTRY_POINT_GROUP)
+
+
 def available_candidates() -> dict[str, str]:
     """Every candidate name that resolves without a ``module:attribute``, with its origin."""
     names = {name: "built in" for name in builtin_candidates()}
@@ -135,7 +145,7 @@ def available_candidates() -> dict[str, str]:
         for name in JS_CANDIDATE_NAMES
         if name.startswith(("js-", "npm:")) and name not in _NOT_USERLAND
     )
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         names.setdefault(ep.name, f"entry point {ep.value}")
     return names
 
@@ -149,7 +159,7 @@ def resolve_candidate(spec: str) -> Candidate:
     builtins = builtin_candidates()
     if spec in builtins:
         return builtins[spec]()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in _entry_points():
         if ep.name == spec:
             return _as_candidate(ep.load(), spec)
     if spec in BROWSER_NAMES or (

@@ -311,7 +311,7 @@ def _row_details(
         + (f", source {escape(row.source)}" if row.source else "")
         + f", covers {escape(', '.join(row.covers))}.</p>",
         "<details><summary>steps and expectation</summary>",
-        f"<pre>{escape(json.dumps(_scenario(row), indent=1))}</pre>",
+        f"<pre>{escape(_scenario(row))}</pre>",
         "</details>",
     ]
     for name in names:
@@ -347,8 +347,18 @@ def _needs_trace(result: Mapping[str, Any]) -> bool:
     return result["verdict"] not in ("XFAIL", "INFO", "UNSUPPORTED")
 
 
-def _scenario(row: Row) -> dict[str, Any]:
-    return {"steps": list(row.steps), "later": list(row.later), "expect": dict(row.expect)}
+def _scenario(row: Row) -> str:
+    """The steps, later steps and expectation, one step or expected field per line.
+
+    Each line is compact JSON: easier to read than an indented dump of the whole, and made
+    by the C encoder (an indented dump goes through the pure-Python one, a fifth of the
+    time it takes to write every report).
+    """
+    lines = ["steps:", *(f"  {json.dumps(step)}" for step in row.steps)]
+    if row.later:
+        lines += ["later:", *(f"  {json.dumps(step)}" for step in row.later)]
+    lines += ["expect:", *(f"  {key}: {json.dumps(value)}" for key, value in row.expect.items())]
+    return "\n".join(lines)
 
 
 def _trace_table(trace: Mapping[str, Any] | None) -> str:

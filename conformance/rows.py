@@ -12,13 +12,13 @@ file, the row id and the field.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -164,7 +164,8 @@ class Row:
         reruns those rows only. Wording and provenance (description, spec anchor, tags,
         covers, source) are left out: rewording a row does not make its results stale.
         """
-        judged = {key: self.to_json().get(key) for key in REVISION_FIELDS}
+        spelled = self.to_json()
+        judged = {key: spelled.get(key) for key in REVISION_FIELDS}
         text = json.dumps(judged, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -247,7 +248,26 @@ def _validator() -> jsonschema.Draft202012Validator:
 @cache
 def _schema_key() -> bytes:
     """What a table's validation depends on besides its text: the schema and the validator."""
-    return SCHEMA_PATH.read_bytes() + f"\0jsonschema {version('jsonschema')}\0".encode()
+    return SCHEMA_PATH.read_bytes() + f"\0jsonschema {_jsonschema_version()}\0".encode()
+
+
+def _jsonschema_version() -> str:
+    """The installed jsonschema's version, without importing it or ``importlib.metadata``.
+
+    Both cost more than the validation they would let a run skip (about 40 ms each). The
+    version is the name of the distribution's metadata folder beside the package
+    (``jsonschema-4.26.0.dist-info``); where there is none (an unusual install), the
+    metadata answers after all.
+    """
+    spec = importlib.util.find_spec("jsonschema")
+    if spec is not None and spec.origin is not None:
+        site = Path(spec.origin).parent.parent
+        found = sorted(site.glob("jsonschema-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name.removeprefix("jsonschema-").removesuffix(".dist-info")
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version("jsonschema")
 
 
 def read_toml(path: Path, text: str | None = None) -> Any:
@@ -328,14 +348,29 @@ def load_rows(files: Iterable[Path] | None = None) -> list[Row]:
     return rows
 
 
+#: Rows already built from a table's exact text, by (path, text): a process that loads the
+#: same tables twice (the CLI, the pytest plugin: once to index, once to collect) builds
+#: them once. Rows are frozen, so sharing them is safe.
+_BUILT: dict[tuple[str, str], tuple[Row, ...]] = {}
+
+
 def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row]:
     """Load and validate one table file."""
-    vocabulary = vocabulary or spec_vocabulary()
     if path.stem not in AREAS:
         raise TableError(
             path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}"
         )
-    data = _valid_table(path, path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    if vocabulary is None or vocabulary is spec_vocabulary():
+        key = (str(path), text)
+        if key not in _BUILT:
+            _BUILT[key] = tuple(_build_rows(path, text, spec_vocabulary()))
+        return list(_BUILT[key])
+    return _build_rows(path, text, vocabulary)
+
+
+def _build_rows(path: Path, text: str, vocabulary: SpecVocabulary) -> list[Row]:
+    data = _valid_table(path, text)
     return [_check_row(path, raw, vocabulary) for raw in data["row"]]
 
 

@@ -9,6 +9,10 @@ import pytest
 
 from idlespec.reference import EventLoop, IdleDeadline
 
+#: The plugin tests drive pytest in a subprocess; only this suite needs it, not a
+#: ``pytest --candidate`` run (loading it there cost about a quarter of that run).
+pytest_plugins = ("pytester",)
+
 
 class Recorder:
     """Collects what callbacks saw: (label, virtual time, time_remaining, did_timeout)."""

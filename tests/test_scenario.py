@@ -326,7 +326,7 @@ def test_resolve_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_candidate("nobody")
     ep = types.SimpleNamespace(name="plugged", value="fake_candidates:obj", load=lambda: module.obj)
     other = types.SimpleNamespace(name="other", value="x:y", load=lambda: None)
-    monkeypatch.setattr(cands, "entry_points", lambda group: [other, ep])
+    monkeypatch.setattr(cands, "_entry_points", lambda: [other, ep])
     assert resolve_candidate("plugged").name == "self"
     assert available_candidates()["plugged"] == "entry point fake_candidates:obj"
 
