@@ -16,7 +16,14 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IDLESPEC_CACHE_DIR", str(folder))
     monkeypatch.setattr(tomlcache, "_PARSED", {})
     monkeypatch.setattr(rows, "_VALID", set())
+    monkeypatch.setattr(rows, "_BUILT", {})
     return folder
+
+
+def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget what this process validated and built: only the disk cache remains."""
+    monkeypatch.setattr(rows, "_VALID", set())
+    monkeypatch.setattr(rows, "_BUILT", {})
 
 
 def test_a_parse_is_kept_on_disk_and_read_back_as_a_fresh_copy(
@@ -101,7 +108,7 @@ def test_a_valid_table_is_validated_once(
 ) -> None:
     path = _table(tmp_path, _ROW)
     assert [row.id for row in load_table(path)] == ["fifo-cache-probe"]
-    monkeypatch.setattr(rows, "_VALID", set())  # a new process: the marker on disk says so
+    _new_process(monkeypatch)  # the marker on disk says the table is valid
     monkeypatch.setattr(rows, "_validator", _never)
     assert [row.id for row in load_table(path)] == ["fifo-cache-probe"]
 
@@ -119,13 +126,30 @@ def test_a_changed_schema_validates_again(
 ) -> None:
     path = _table(tmp_path, _ROW)
     load_table(path)
-    monkeypatch.setattr(rows, "_VALID", set())
+    _new_process(monkeypatch)
     monkeypatch.setattr(rows, "_schema_key", lambda: b"another schema")
     calls = []
     real = rows._validator
     monkeypatch.setattr(rows, "_validator", lambda: calls.append(1) or real())
     load_table(path)
     assert calls == [1]
+
+
+def test_a_table_is_built_once_per_process_and_again_when_its_text_changes(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _table(tmp_path, _ROW)
+    first = load_table(path)
+    real = rows._check_row
+    monkeypatch.setattr(rows, "_check_row", _never)
+    again = load_table(path)
+    assert again == first and again is not first  # the same rows, in a list of its own
+    again.clear()
+    assert load_table(path) == first
+    monkeypatch.setattr(rows, "_check_row", real)
+    changed = _ROW.replace("fifo-cache-probe", "fifo-cache-probe-2")
+    path.write_text(path.read_text(encoding="utf-8").replace(_ROW, changed), encoding="utf-8")
+    assert [row.id for row in load_table(path)] == ["fifo-cache-probe-2"]
 
 
 def _never(*args: object) -> object:
