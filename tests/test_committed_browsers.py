@@ -62,3 +62,24 @@ def test_every_bridge_vs_browser_difference_is_explained() -> None:
             f"## {polyfill}\n" in committed
             and f"- `{row}`:" in committed.split(f"## {polyfill}\n", 1)[1].split("\n## ", 1)[0]
         ), f"{polyfill} {row}: explained, but no longer differs"
+
+
+@pytest.mark.parametrize("folder", ["", *FOLDERS])
+def test_committed_summaries_are_what_their_raw_results_give_now(
+    folder: str, tmp_path: Path
+) -> None:
+    """Notes and expectation files change after a run; the summaries must follow them."""
+    from idlespec.conformance.api import file_stem
+    from idlespec.conformance.cli import main
+
+    where = REPORTS / folder
+    summary = json.loads((where / "summary.json").read_text(encoding="utf-8"))
+    raws = [
+        where / "raw" / f"{file_stem(c['candidate']['name'])}.jsonl" for c in summary["candidates"]
+    ]
+    assert main(["report", "--out", str(tmp_path), *map(str, raws)]) in (0, 1)
+    for page in ("summary.md", "summary.json"):
+        assert (tmp_path / page).read_text("utf-8") == (where / page).read_text("utf-8"), (
+            f"reports/{folder}/{page} is stale: idlespec report --out reports/{folder} "
+            "with its raw files in the order summary.json lists them"
+        )
