@@ -540,6 +540,9 @@ if mode == "cli":
 else:
     import pytest as entry
     import idlespec.conformance.pytest_plugin
+    # Imported here before pytest starts (to time the imports apart), so pytest cannot
+    # assertion-rewrite the plugin's package and says so: not a problem of the measured run.
+    argv = ["-W", "ignore::pytest.PytestAssertRewriteWarning", *argv]
 imported = clock[0]()
 # Not freezegun itself: importing it here would bill its 0.1 s to a run that never starts it.
 from idlespec.conformance import reports, rows, runner
