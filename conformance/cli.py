@@ -287,7 +287,7 @@ def _raw_files(paths: Sequence[Path]) -> list[Path]:
         if not path.is_dir():
             files.append(path)
             continue
-        done = sorted((path / RAW_DIR).glob("*.jsonl"))
+        done = _in_run_order(path, sorted((path / RAW_DIR).glob("*.jsonl")))
         unfinished = [
             p
             for p in sorted((path / RAW_DIR).glob("*.jsonl.partial"))
@@ -297,6 +297,21 @@ def _raw_files(paths: Sequence[Path]) -> list[Path]:
     if not files:
         raise RawResultsError(f"no raw results in {', '.join(map(str, paths))}")
     return files
+
+
+def _in_run_order(folder: Path, files: list[Path]) -> list[Path]:
+    """``files`` in the order the folder's summary.json lists their candidates, if it has one.
+
+    So rebuilding a report from its folder keeps the order of the run that wrote it; files
+    the summary does not list (or all of them, without a readable summary) follow by name.
+    """
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        names = [entry["candidate"]["name"] for entry in summary["candidates"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return files
+    rank = {f"{file_stem(name)}.jsonl": i for i, name in enumerate(names)}
+    return sorted(files, key=lambda p: (rank.get(p.name, len(rank)), p.name))
 
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:

@@ -236,6 +236,26 @@ def test_report_diff_list_export(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "rows.json").read_text()) == exported
 
 
+def test_report_from_a_folder_keeps_the_runs_candidate_order(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    # settimeout-shim sorts after reference by file name; the run put it first.
+    cli(
+        "run", "-c", "settimeout-shim", "-c", "reference", "-k", ROW2,
+        "--out", str(run), "--progress", "never",
+    )  # fmt: skip
+
+    def order(folder: Path) -> list[str]:
+        summary = json.loads((folder / "summary.json").read_text())
+        return [c["candidate"]["name"] for c in summary["candidates"]]
+
+    assert order(run) == ["settimeout-shim", "reference"]
+    cli("report", str(run), "--out", str(tmp_path / "again"))
+    assert order(tmp_path / "again") == ["settimeout-shim", "reference"]
+    (run / "summary.json").write_text("{not json")  # no readable order: by file name
+    cli("report", str(run), "--out", str(tmp_path / "by-name"))
+    assert order(tmp_path / "by-name") == ["reference", "settimeout-shim"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
