@@ -62,7 +62,10 @@ def test_a_live_trace_is_real_time_within_the_spec_bounds(chromium: CandidateRun
     trace = result.outcome.trace
     assert trace is not None
     (call,) = [c for c in trace["calls"] if c["kind"] == "idle"]
-    assert 0 <= call["remaining"] <= 20 + 1.0
+    # Before the 20 ms timer it has at most 20 ms left; a loaded machine may start the first
+    # idle period only after the timer ran, and then at most the 50 ms cap (the row's two
+    # acceptable outcomes).
+    assert 0 <= call["remaining"] <= (20 if call["t"] < 20 else 50) + 1.0
     # The row ends after 200 ms of page time; the upper bound only catches a unit slip
     # (seconds or microseconds), not a slow machine, which may run late.
     assert trace["quiescent"] and 200 <= trace["final_time"] < 2000
