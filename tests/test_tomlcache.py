@@ -154,3 +154,12 @@ def test_a_table_is_built_once_per_process_and_again_when_its_text_changes(
 
 def _never(*args: object) -> object:
     raise AssertionError("should have come from the cache")
+
+
+def test_the_validation_key_names_the_installed_jsonschema(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import version
+
+    assert rows._jsonschema_version() == version("jsonschema")
+    # Without a single .dist-info folder beside the package, the metadata answers.
+    monkeypatch.setattr(rows.importlib.util, "find_spec", lambda name: None)
+    assert rows._jsonschema_version() == version("jsonschema")
