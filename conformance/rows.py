@@ -282,30 +282,25 @@ def read_toml(path: Path, text: str | None = None) -> Any:
         raise TableError(path, None, "", f"not valid TOML: {error}") from None
 
 
-#: Digests of tables (with this schema and this jsonschema) this process has validated.
-_VALID: set[str] = set()
-
-
 def _valid_table(path: Path, text: str) -> Any:
     """The table's data, parsed and validated against the schema.
 
     Validating 240 rows against the schema cost about a third of a reference-only run. A
     table whose exact text (with this schema and this jsonschema) has passed once is
-    remembered by its digest, in this process and in the cache folder
-    (:mod:`.tomlcache`), and not validated again. A table with errors is never remembered.
+    remembered by its digest in the cache folder (:mod:`.tomlcache`) and not validated
+    again; within a process, :func:`load_table` keeps the rows built from it. A table with
+    errors is never remembered.
 
     Raises:
         TableError: the TOML does not parse, or the first schema error, by place.
     """
     data = read_toml(path, text)
     digest = hashlib.sha256(_schema_key() + text.encode()).hexdigest()
-    if digest in _VALID or recall("valid-tables", digest) is not None:
-        _VALID.add(digest)
+    if recall("valid-tables", digest) is not None:
         return data
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise _schema_error(path, data, errors[0])
-    _VALID.add(digest)
     remember("valid-tables", digest, "")
     return data
 
@@ -336,11 +331,10 @@ def load_rows(files: Iterable[Path] | None = None) -> list[Row]:
         TableError: the first problem found, naming file, row and field.
     """
     paths = list(files) if files is not None else table_files()
-    vocabulary = spec_vocabulary()
     rows: list[Row] = []
     seen: dict[str, str] = {}
     for path in paths:
-        for row in load_table(path, vocabulary):
+        for row in load_table(path):
             if row.id in seen:
                 raise TableError(path, row.id, "id", f"duplicate id (also in {seen[row.id]})")
             seen[row.id] = str(path)
@@ -349,29 +343,24 @@ def load_rows(files: Iterable[Path] | None = None) -> list[Row]:
 
 
 #: Rows already built from a table's exact text, by (path, text): a process that loads the
-#: same tables twice (the CLI, the pytest plugin: once to index, once to collect) builds
-#: them once. Rows are frozen, so sharing them is safe.
+#: same tables twice (the CLI, the pytest plugin: once to index, once to collect) parses,
+#: validates and builds them once. Rows are frozen, so sharing them is safe.
 _BUILT: dict[tuple[str, str], tuple[Row, ...]] = {}
 
 
-def load_table(path: Path, vocabulary: SpecVocabulary | None = None) -> list[Row]:
+def load_table(path: Path) -> list[Row]:
     """Load and validate one table file."""
     if path.stem not in AREAS:
         raise TableError(
             path, None, "", f"unknown area {path.stem!r}; areas are {', '.join(AREAS)}"
         )
     text = path.read_text(encoding="utf-8")
-    if vocabulary is None or vocabulary is spec_vocabulary():
-        key = (str(path), text)
-        if key not in _BUILT:
-            _BUILT[key] = tuple(_build_rows(path, text, spec_vocabulary()))
-        return list(_BUILT[key])
-    return _build_rows(path, text, vocabulary)
-
-
-def _build_rows(path: Path, text: str, vocabulary: SpecVocabulary) -> list[Row]:
-    data = _valid_table(path, text)
-    return [_check_row(path, raw, vocabulary) for raw in data["row"]]
+    key = (str(path), text)
+    if key not in _BUILT:
+        data = _valid_table(path, text)
+        vocabulary = spec_vocabulary()
+        _BUILT[key] = tuple(_check_row(path, raw, vocabulary) for raw in data["row"])
+    return list(_BUILT[key])
 
 
 def _schema_error(

@@ -15,14 +15,12 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("IDLESPEC_CACHE_DIR", str(folder))
     monkeypatch.setattr(tomlcache, "_PARSED", {})
-    monkeypatch.setattr(rows, "_VALID", set())
-    monkeypatch.setattr(rows, "_BUILT", {})
+    _new_process(monkeypatch)
     return folder
 
 
 def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget what this process validated and built: only the disk cache remains."""
-    monkeypatch.setattr(rows, "_VALID", set())
+    """Forget the rows this process built: only the disk cache remains."""
     monkeypatch.setattr(rows, "_BUILT", {})
 
 
